@@ -122,8 +122,8 @@ func (s *Store) Close() error {
 		s.r = nil
 	}
 	if s.w != nil {
-		// Fold the WAL back into the main file so the index is one file at rest.
-		s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		// SQLite folds the WAL back into the main file when the last
+		// connection to it closes, so the index is one file at rest.
 		errs = append(errs, s.w.Close())
 		s.w = nil
 	}
@@ -201,6 +201,9 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc imyrag.Document, pipeli
 			}
 		}
 	}
+	if err := bump(ctx, tx); err != nil {
+		return fmt.Errorf("replace document %s: %w", doc.ID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("replace document %s: commit: %w", doc.ID, err)
 	}
@@ -223,14 +226,40 @@ func refRows(m imyrag.Metadata) [][2]string {
 
 // DeleteDocument implements store.Store.
 func (s *Store) DeleteDocument(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete document %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete document %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("delete document %s: %w", id, store.ErrNotFound)
 	}
+	if err := bump(ctx, tx); err != nil {
+		return fmt.Errorf("delete document %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete document %s: commit: %w", id, err)
+	}
 	return nil
+}
+
+// bump advances the change generation inside a write transaction.
+func bump(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE state SET generation = generation + 1 WHERE id = 1`)
+	return err
+}
+
+// Generation returns a number that grows with every committed change.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.r.QueryRowContext(ctx, `SELECT generation FROM state WHERE id = 1`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("index generation: %w", err)
+	}
+	return g, nil
 }
 
 // Document implements store.Store.
@@ -455,3 +484,5 @@ func (s *Store) checkDocument(ctx context.Context, info store.DocumentInfo) ([]s
 	}
 	return problems, nil
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

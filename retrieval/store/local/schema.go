@@ -3,7 +3,8 @@ package local
 // migrations are applied in order; PRAGMA user_version records how many have
 // run. Never edit a released migration: append a new one.
 var migrations = []string{
-	// 1: documents, chunks with their analyzed terms, reference index.
+	// 1: documents, chunks with their analyzed terms, reference index, change
+	// generation.
 	`
 CREATE TABLE documents (
 	id          TEXT PRIMARY KEY,
@@ -53,5 +54,13 @@ CREATE TABLE chunk_refs (
 	PRIMARY KEY (kind, value, chunk_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX chunk_refs_chunk ON chunk_refs(chunk_id);
+
+-- generation counts committed changes, so that derived search structures
+-- know when to rebuild.
+CREATE TABLE state (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	generation INTEGER NOT NULL
+) STRICT;
+INSERT INTO state (id, generation) VALUES (1, 0);
 `,
 }

@@ -1,0 +1,45 @@
+# imyrag — build, test and run. `make help` lists the targets.
+GO        ?= go
+BIN       ?= bin/imyrag
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1x
+
+.PHONY: help build test unit fuzz run bench lint golden clean
+
+help: ## list targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/imyrag
+	$(GO) build -trimpath -o $(BIN) ./cmd/imyrag
+
+test: unit fuzz ## vet, all tests, and a short run of every fuzz target
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Each fuzz target runs for FUZZTIME; failures land in testdata/fuzz.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/imyrag-fuzz.log 2>&1 || { cat /tmp/imyrag-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+run: build ## build, index the bundled corpus and show the index
+	./$(BIN) ingest
+	./$(BIN) index stats
+
+bench: ## ingest and extraction benchmarks (see docs/BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+golden: ## rewrite golden files after an intended change
+	$(GO) test ./... -run Golden -update
+
+clean:
+	rm -rf bin
