@@ -122,3 +122,55 @@ type Chunk struct {
 	Text string   `json:"text"`
 	Meta Metadata `json:"meta"`
 }
+
+// Source is a passage an answer cites: the chunk, where it sits, and its
+// text so that a reader can check the claim in one click.
+type Source struct {
+	// N is the citation number used in the answer text ("[1]").
+	N           int      `json:"n"`
+	ChunkID     string   `json:"chunk_id"`
+	DocID       string   `json:"doc_id"`
+	Title       string   `json:"title"`
+	Kind        Kind     `json:"kind"`
+	Date        string   `json:"date,omitempty"`
+	HeadingPath []string `json:"heading_path,omitempty"`
+	PageStart   int      `json:"page_start,omitempty"`
+	PageEnd     int      `json:"page_end,omitempty"`
+	// Start and End locate the passage in the document's normalized text.
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Quote string `json:"quote"`
+}
+
+// Sentence is one sentence of an answer with the sources it cites.
+type Sentence struct {
+	Text      string `json:"text"`
+	Citations []int  `json:"citations"`
+	// Supported is true only when the cited sources were checked to support
+	// the sentence. An extractive sentence is a verbatim quote of its
+	// source and so always supported.
+	Supported bool `json:"supported"`
+	// Support is the lexical support score in [0, 1].
+	Support float64 `json:"support"`
+}
+
+// Answer is the reply to a question.
+type Answer struct {
+	Question string `json:"question"`
+	// Text is the answer with [n] citation markers.
+	Text      string     `json:"answer"`
+	Sentences []Sentence `json:"sentences"`
+	Sources   []Source   `json:"sources"`
+	// Abstained is true when the sources do not support an answer; Text
+	// then says so.
+	Abstained bool `json:"abstained"`
+	// Reason explains an abstention.
+	Reason string `json:"reason,omitempty"`
+	// Mode is "extractive" (sentences quoted from the sources) or
+	// "generative" (written by the language model).
+	Mode string `json:"mode"`
+	// Evidence is the strength of the best evidence found, in [0, 1]: the
+	// share of the question's informative terms that the best passage
+	// covers. Abstention compares it with a calibrated threshold.
+	Evidence float64 `json:"evidence"`
+}

@@ -344,7 +344,6 @@ func TestKill9MidIngest(t *testing.T) {
 	}
 }
 
-
 func countDocs(t *testing.T, path string) int {
 	if _, err := os.Stat(path); err != nil {
 		return 0

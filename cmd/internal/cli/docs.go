@@ -149,4 +149,3 @@ func pageRange(a, b int) string {
 	}
 	return fmt.Sprintf("%d–%d", a, b)
 }
-

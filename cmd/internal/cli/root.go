@@ -48,15 +48,16 @@ func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.cod
 
 // env holds what a command needs from the world, so tests can supply it.
 type env struct {
-	ctx        context.Context
-	stdin      io.Reader
-	stdout     io.Writer
-	stderr     io.Writer
-	getenv     func(string) string
-	stderrTTY  bool
-	cfg        Config
-	configPath string
-	log        *slog.Logger
+	ctx         context.Context
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+	getenv      func(string) string
+	stderrTTY   bool
+	stdoutIsTTY bool
+	cfg         Config
+	configPath  string
+	log         *slog.Logger
 }
 
 // Main runs the command line and returns the process exit code.
@@ -64,6 +65,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	if f, ok := stderr.(*os.File); ok {
 		e.stderrTTY = term.IsTerminal(int(f.Fd()))
+	}
+	if f, ok := stdout.(*os.File); ok {
+		e.stdoutIsTTY = term.IsTerminal(int(f.Fd()))
 	}
 	return run(e, args)
 }
@@ -145,7 +149,7 @@ func newRoot(e *env) *cobra.Command {
 	pf.StringVar(&flagCfg.Index, "index", flagCfg.Index, "index file (embedded store) [IMYRAG_INDEX]")
 	pf.StringVar(&flagCfg.LogLevel, "log-level", flagCfg.LogLevel, "log level: debug, info, warn, error [IMYRAG_LOG_LEVEL]")
 	pf.StringVar(&flagCfg.LogFormat, "log-format", flagCfg.LogFormat, "log format: text or json [IMYRAG_LOG_FORMAT]")
-	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e))
+	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e), newSearchCmd(e), newAskCmd(e))
 	return root
 }
 

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imy/imyrag"
+	"github.com/imy/imyrag/retrieval"
+	"github.com/imy/imyrag/retrieval/analyze"
+)
+
+type searchOptions struct {
+	query      string
+	k          int
+	kinds      []string
+	from, to   string
+	docs       []string
+	dnr        []string
+	refs       []string
+	perDoc     int
+	neighbours int
+	json       bool
+}
+
+// addFilterFlags binds the filter flags shared by search and ask.
+func addFilterFlags(cmd *cobra.Command, o *searchOptions) {
+	f := cmd.Flags()
+	f.StringSliceVar(&o.kinds, "kind", nil, "only these document kinds: "+kindNames())
+	f.StringVar(&o.from, "from", "", "only documents dated on or after DATE (YYYY[-MM[-DD]])")
+	f.StringVar(&o.to, "to", "", "only documents dated on or before DATE")
+	f.StringSliceVar(&o.docs, "doc", nil, "only these document IDs")
+	f.StringSliceVar(&o.dnr, "dnr", nil, "only passages that mention this diarienummer")
+	f.StringSliceVar(&o.refs, "ref", nil, `only passages that cite this legal reference ("artikel 6.1 e GDPR", "SFS 2018:218")`)
+	f.BoolVar(&o.json, "json", false, "print JSON")
+}
+
+func kindNames() string {
+	s := make([]string, len(imyrag.Kinds))
+	for i, k := range imyrag.Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+func (o searchOptions) filter() retrieval.Filter {
+	f := retrieval.Filter{From: o.from, To: o.to, DocIDs: o.docs, Diarienummer: o.dnr, LegalRefs: o.refs}
+	for _, k := range o.kinds {
+		f.Kinds = append(f.Kinds, imyrag.Kind(strings.ToLower(strings.TrimSpace(k))))
+	}
+	return f
+}
+
+func newSearchCmd(e *env) *cobra.Command {
+	var o searchOptions
+	cmd := &cobra.Command{
+		Use:   `search "fråga"`,
+		Short: "Find the passages that best match a question",
+		Long: `Search the index with Swedish-aware BM25: compounds, inflections and legal
+identifiers (DI-2021-5817, 2018:218, artikel 6.1 e) are matched; "quoted
+phrases" rank passages that contain them word for word first.`,
+		Example: "  imyrag search \"regulatorisk sandlåda\" --k 5\n  imyrag search \"artikel 6.1 e\" --kind beslut --from 2022 --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.query = args[0]
+			return runSearch(e, o)
+		},
+	}
+	cmd.Flags().IntVarP(&o.k, "k", "k", 10, "number of hits (1–100)")
+	cmd.Flags().IntVar(&o.perDoc, "per-doc", 3, "at most this many hits per document (-1: no cap)")
+	cmd.Flags().IntVar(&o.neighbours, "neighbours", 0, "attach this many neighbouring chunks to each hit (JSON)")
+	addFilterFlags(cmd, &o)
+	return cmd
+}
+
+func (e *env) engine() (*retrieval.Engine, func(), error) {
+	idx, err := e.openExistingIndex()
+	if err != nil {
+		return nil, nil, err
+	}
+	return retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{}), func() { idx.Close() }, nil
+}
+
+func runSearch(e *env, o searchOptions) error {
+	eng, done, err := e.engine()
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := eng.Search(e.ctx, retrieval.Query{Text: o.query, Limit: o.k, PerDoc: o.perDoc, Neighbours: o.neighbours, Filter: o.filter()})
+	if errors.Is(err, retrieval.ErrBadQuery) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return writeJSON(e.stdout, res)
+	}
+	if len(res.Hits) == 0 {
+		fmt.Fprintf(e.stdout, "Inga träffar: %s\n", res.Reason)
+		return nil
+	}
+	w := e.stdout
+	for _, h := range res.Hits {
+		fmt.Fprintf(w, "%2d. %.3f  %s", h.Rank, h.Lexical, h.Document.ID)
+		if h.Chunk.PageStart > 0 {
+			fmt.Fprintf(w, "  s. %s", pageRange(h.Chunk.PageStart, h.Chunk.PageEnd))
+		}
+		fmt.Fprintf(w, "  [%s]\n", h.Chunk.ID)
+		if len(h.Chunk.HeadingPath) > 0 {
+			fmt.Fprintf(w, "    § %s\n", strings.Join(h.Chunk.HeadingPath, " › "))
+		}
+		fmt.Fprintf(w, "    %s\n\n", snippet(h.Chunk.Text, res.Terms, 240, e.stdoutTTY()))
+	}
+	return nil
+}
+
+// stdoutTTY reports whether stdout is a terminal (for highlighting).
+func (e *env) stdoutTTY() bool { return e.stdoutIsTTY }

@@ -1,0 +1,544 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/imy/imyrag"
+	"github.com/imy/imyrag/ingest/legal"
+	"github.com/imy/imyrag/retrieval/analyze"
+	"github.com/imy/imyrag/retrieval/lexical"
+	"github.com/imy/imyrag/retrieval/store"
+	"github.com/imy/imyrag/retrieval/store/local"
+)
+
+// Options tune ranking. The defaults are documented in docs/ARCHITECTURE.md
+// and were chosen on the development set as a whole, never per item.
+type Options struct {
+	// K1 and B are the BM25 parameters (defaults 1.2 and 0.75).
+	K1, B float64
+	// HeadWeight scales the BM25 score of the title-and-heading field
+	// relative to the chunk text. Default 0.5.
+	HeadWeight float64
+	// IdentBoost multiplies the weight of identifier terms of the query
+	// (diarienummer, SFS numbers, article numbers). Default 3.
+	IdentBoost float64
+	// RefBoost adds this share of the best lexical score to a chunk for each
+	// legal reference or diarienummer of the query that the chunk's metadata
+	// contains (matched exactly, after normalization). Default 0.5.
+	RefBoost float64
+	// PhraseBoost adds this share of the best lexical score to a chunk for
+	// each quoted phrase it contains word for word. Default 1.
+	PhraseBoost float64
+}
+
+// DefaultOptions are the ranking defaults.
+var DefaultOptions = Options{HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1}
+
+// Query is one search.
+type Query struct {
+	Text   string `json:"text"`
+	Filter Filter `json:"filter"`
+	// Vector is the query's dense embedding; the dense leg runs only when
+	// it is set and the index holds vectors of the same model.
+	Vector []float32 `json:"-"`
+	// Limit is the number of hits (default 10, at most 100).
+	Limit int `json:"limit"`
+	// PerDoc caps the hits from one document (diversity); 0 means 3,
+	// negative means no cap.
+	PerDoc int `json:"per_doc"`
+	// Neighbours attaches this many chunks before and after each hit.
+	Neighbours int    `json:"neighbours"`
+	Fusion     Fusion `json:"fusion"`
+}
+
+// DocRef is what a hit says about its document.
+type DocRef struct {
+	ID    string      `json:"id"`
+	Title string      `json:"title"`
+	Kind  imyrag.Kind `json:"kind"`
+	Date  string      `json:"date,omitempty"`
+}
+
+// Hit is one retrieved chunk.
+type Hit struct {
+	Rank     int          `json:"rank"`
+	Score    float64      `json:"score"`
+	Chunk    imyrag.Chunk `json:"chunk"`
+	Document DocRef       `json:"document"`
+	// Lexical is the BM25 score (with boosts) and LexicalRank its rank in
+	// the lexical leg (0 when the leg did not return the chunk); likewise
+	// for the dense leg.
+	Lexical     float64 `json:"lexical"`
+	LexicalRank int     `json:"lexical_rank,omitempty"`
+	DenseRank   int     `json:"dense_rank,omitempty"`
+	// Neighbours are the chunks around the hit, in document order (the hit
+	// itself excluded).
+	Neighbours []imyrag.Chunk `json:"neighbours,omitempty"`
+}
+
+// Result is the answer to a Query.
+type Result struct {
+	Hits []Hit `json:"hits"`
+	// Terms are the analyzed query terms; Phrases the quoted phrases.
+	Terms []string `json:"terms"`
+	// IDF holds each term's inverse document frequency in the index (the
+	// highest value for terms no chunk contains), aligned with Terms.
+	IDF     []float64 `json:"idf"`
+	Phrases []string  `json:"phrases,omitempty"`
+	// Legs lists the legs that ran: "lexical", "dense".
+	Legs []string `json:"legs"`
+	// Reason says why there are no hits, when there are none.
+	Reason string        `json:"reason,omitempty"`
+	Took   time.Duration `json:"took_ns"`
+}
+
+// Index is what the engine needs of the embedded store.
+type Index interface {
+	Generation(ctx context.Context) (int64, error)
+	Documents(ctx context.Context) ([]store.DocumentInfo, error)
+	ScanTerms(ctx context.Context, fn func(local.ChunkTerms) error) error
+	ScanRefs(ctx context.Context, fn func(kind, value, chunkID string)) error
+	ChunksByID(ctx context.Context, ids []string) ([]imyrag.Chunk, error)
+}
+
+// Engine searches the embedded store. It keeps an in-memory inverted index
+// derived from the store's term blobs and rebuilds it when the store's
+// generation changes. Safe for concurrent use.
+type Engine struct {
+	idx      Index
+	analyzer *analyze.Analyzer
+	opts     Options
+
+	mu   sync.Mutex // guards snap rebuilds
+	snap *snapshot
+}
+
+// snapshot is the derived search state for one store generation.
+type snapshot struct {
+	gen     int64
+	lex     *lexical.Index
+	ids     []string // chunk number → chunk ID
+	doc     []int32  // chunk number → document number
+	ord     []int32  // chunk number → ordinal
+	docs    []store.DocumentInfo
+	refs    map[string][]int32 // "ref\x00SFS 2018:218" → chunk numbers
+	byChunk map[string]int32
+}
+
+// NewEngine returns an engine over idx. The index is loaded on first use.
+func NewEngine(idx Index, a *analyze.Analyzer, opts Options) *Engine {
+	if opts == (Options{}) {
+		opts = DefaultOptions
+	}
+	return &Engine{idx: idx, analyzer: a, opts: opts}
+}
+
+// current returns the snapshot for the store's generation, rebuilding it
+// when the store changed.
+func (e *Engine) current(ctx context.Context) (*snapshot, error) {
+	gen, err := e.idx.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap != nil && e.snap.gen == gen {
+		return e.snap, nil
+	}
+	s, err := build(ctx, e.idx, gen)
+	if err != nil {
+		return nil, err
+	}
+	e.snap = s
+	return s, nil
+}
+
+// Warm loads the search index now rather than on the first query.
+func (e *Engine) Warm(ctx context.Context) error {
+	_, err := e.current(ctx)
+	return err
+}
+
+func build(ctx context.Context, idx Index, gen int64) (*snapshot, error) {
+	docs, err := idx.Documents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	docNo := make(map[string]int32, len(docs))
+	for i, d := range docs {
+		docNo[d.ID] = int32(i)
+	}
+	s := &snapshot{gen: gen, docs: docs, refs: map[string][]int32{}, byChunk: map[string]int32{}}
+	b := lexical.NewBuilder()
+	err = idx.ScanTerms(ctx, func(c local.ChunkTerms) error {
+		n := b.NewChunk()
+		s.ids = append(s.ids, c.ChunkID)
+		s.doc = append(s.doc, docNo[c.DocID])
+		s.ord = append(s.ord, int32(c.Ordinal))
+		s.byChunk[c.ChunkID] = int32(n)
+		if err := c.Body.Each(func(t []byte, f int) { b.AddTerm(0, string(t), f) }); err != nil {
+			return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
+		}
+		if err := c.Head.Each(func(t []byte, f int) { b.AddTerm(1, string(t), f) }); err != nil {
+			return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load search index: %w", err)
+	}
+	s.lex = b.Build()
+	err = idx.ScanRefs(ctx, func(kind, value, chunkID string) {
+		if n, ok := s.byChunk[chunkID]; ok {
+			k := kind + "\x00" + value
+			s.refs[k] = append(s.refs[k], n)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load search index: %w", err)
+	}
+	return s, nil
+}
+
+// Search runs a query. Bad queries return an error wrapping ErrBadQuery; a
+// query that can match nothing (only stopwords, say) returns no hits and a
+// Reason.
+func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
+	start := time.Now()
+	if err := checkText(q.Text); err != nil {
+		return nil, err
+	}
+	f, err := normalizeFilter(q.Filter)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case q.Limit <= 0:
+		q.Limit = 10
+	case q.Limit > 100:
+		return nil, badQuery("limit %d is over 100", q.Limit)
+	}
+	if q.PerDoc == 0 {
+		q.PerDoc = 3
+	}
+	if q.Neighbours < 0 || q.Neighbours > 5 {
+		return nil, badQuery("neighbours %d: want 0–5", q.Neighbours)
+	}
+	s, err := e.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Phrases: phrases(q.Text), Legs: []string{}, Hits: []Hit{}}
+	terms := e.queryTerms(q.Text)
+	for _, t := range terms {
+		res.Terms = append(res.Terms, t.Term)
+		res.IDF = append(res.IDF, s.lex.IDF(t.Term))
+	}
+	if len(terms) == 0 {
+		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	allow, err := s.allow(f)
+	if err != nil {
+		return nil, err
+	}
+	if allow != nil && allow.none {
+		res.Reason = "no document matches the filters"
+		res.Took = time.Since(start)
+		return res, nil
+	}
+
+	// Lexical leg: BM25 candidates, then exact-reference and phrase boosts.
+	cands := 10*q.Limit + 50
+	p := lexical.Params{HeadWeight: e.opts.HeadWeight, K1: e.opts.K1, B: e.opts.B}
+	if allow != nil {
+		p.Allow = allow.ok
+	}
+	scored := s.lex.Search(terms, cands, p)
+	res.Legs = append(res.Legs, "lexical")
+	if len(scored) > 0 {
+		if err := e.boost(ctx, s, q.Text, res.Phrases, scored); err != nil {
+			return nil, err
+		}
+	}
+	lexScore := make(map[int]float64, len(scored))
+	lexIDs := make([]int, len(scored))
+	for i, sc := range scored {
+		lexScore[sc.Chunk] = sc.Score
+		lexIDs[i] = sc.Chunk
+	}
+	fz := q.Fusion.withDefaults()
+	// The dense leg joins here once chunks carry vectors (issue: Ollama
+	// embeddings); until then fusion runs over the lexical leg alone.
+	fusedList := fuse(fz.K, ranked{weight: fz.LexicalWeight, ids: lexIDs})
+
+	// Diversity, then load the chunks.
+	perDoc := map[int32]int{}
+	var picked []fused
+	for _, fd := range fusedList {
+		d := s.doc[fd.chunk]
+		if q.PerDoc > 0 && perDoc[d] >= q.PerDoc {
+			continue
+		}
+		perDoc[d]++
+		picked = append(picked, fd)
+		if len(picked) == q.Limit {
+			break
+		}
+	}
+	if len(picked) == 0 {
+		res.Reason = "no passage contains the query's words"
+		if allow != nil {
+			res.Reason += " within the filters"
+		}
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	if err := e.fill(ctx, s, res, picked, lexScore, lexIDs, q.Neighbours); err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// queryTerms analyzes the query: unique terms, identifiers weighted up.
+func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
+	idents := map[string]bool{}
+	for _, tok := range e.analyzer.Tokens(text) {
+		if tok.Kind == analyze.Identifier || tok.Kind == analyze.Number {
+			idents[tok.Text] = true
+		}
+	}
+	var out []lexical.QueryTerm
+	seen := map[string]int{}
+	for _, t := range e.analyzer.Terms(text) {
+		if i, ok := seen[t]; ok {
+			out[i].Weight += 0.25 // a repeated word matters a little more
+			continue
+		}
+		w := 1.0
+		if idents[t] {
+			w = e.opts.IdentBoost
+		}
+		seen[t] = len(out)
+		out = append(out, lexical.QueryTerm{Term: t, Weight: w})
+	}
+	return out
+}
+
+// boost adds the exact-reference and phrase boosts to the lexical scores and
+// re-sorts them.
+func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []string, scored []lexical.Scored) error {
+	top := scored[0].Score
+	m := legal.Extract(text)
+	var keys []string
+	for _, v := range m.Diarienummer {
+		keys = append(keys, "dnr\x00"+v)
+	}
+	for _, v := range m.LegalRefs {
+		keys = append(keys, "ref\x00"+v)
+	}
+	for _, v := range m.GovRefs {
+		keys = append(keys, "gov\x00"+v)
+	}
+	if len(keys) > 0 && e.opts.RefBoost > 0 {
+		has := map[int32]int{}
+		for _, k := range keys {
+			for _, c := range s.refs[k] {
+				has[c]++
+			}
+		}
+		for i := range scored {
+			if n := has[int32(scored[i].Chunk)]; n > 0 {
+				scored[i].Score += e.opts.RefBoost * top * float64(n)
+			}
+		}
+	}
+	if len(phrs) > 0 && e.opts.PhraseBoost > 0 {
+		ids := make([]string, len(scored))
+		for i, sc := range scored {
+			ids[i] = s.ids[sc.Chunk]
+		}
+		chunks, err := e.idx.ChunksByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		text := make(map[string]string, len(chunks))
+		for _, c := range chunks {
+			text[c.ID] = c.Text
+		}
+		for _, ph := range phrs {
+			pt := e.analyzer.Terms(ph)
+			if len(pt) == 0 {
+				continue
+			}
+			for i := range scored {
+				if containsSeq(e.analyzer.Terms(text[ids[i]]), pt) {
+					scored[i].Score += e.opts.PhraseBoost * top
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(scored, func(a, b lexical.Scored) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return a.Chunk - b.Chunk
+	})
+	return nil
+}
+
+// containsSeq reports whether seq occurs contiguously in terms.
+func containsSeq(terms, seq []string) bool {
+outer:
+	for i := 0; i+len(seq) <= len(terms); i++ {
+		for j := range seq {
+			if terms[i+j] != seq[j] {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// fill loads the picked chunks (and neighbours) and builds the hits.
+func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fused, lexScore map[int]float64, lexIDs []int, nb int) error {
+	lexRank := make(map[int]int, len(lexIDs))
+	for i, c := range lexIDs {
+		lexRank[c] = i + 1
+	}
+	var want []string
+	for _, p := range picked {
+		want = append(want, s.ids[p.chunk])
+		for _, n := range s.neighbours(p.chunk, nb) {
+			want = append(want, s.ids[n])
+		}
+	}
+	chunks, err := e.idx.ChunksByID(ctx, want)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]imyrag.Chunk, len(chunks))
+	for _, c := range chunks {
+		byID[c.ID] = c
+	}
+	for i, p := range picked {
+		c, ok := byID[s.ids[p.chunk]]
+		if !ok {
+			continue // replaced since the snapshot; the next query rebuilds it
+		}
+		d := s.docs[s.doc[p.chunk]]
+		h := Hit{Rank: i + 1, Score: p.score, Chunk: c, Lexical: lexScore[p.chunk], LexicalRank: lexRank[p.chunk],
+			Document: DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind, Date: d.Date}}
+		for _, n := range s.neighbours(p.chunk, nb) {
+			if nc, ok := byID[s.ids[n]]; ok {
+				h.Neighbours = append(h.Neighbours, nc)
+			}
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	return nil
+}
+
+// neighbours returns the chunk numbers within n ordinals of c in its
+// document, in order, c excluded. Chunks of a document are contiguous.
+func (s *snapshot) neighbours(c, n int) []int {
+	var out []int
+	for i := c - n; i <= c+n; i++ {
+		if i != c && i >= 0 && i < len(s.ids) && s.doc[i] == s.doc[c] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// allowSet is a filter evaluated to a set of chunk numbers.
+type allowSet struct {
+	bits []bool
+	none bool
+}
+
+func (a *allowSet) ok(c int) bool { return a.bits[c] }
+
+// allow evaluates a normalized filter; nil means no restriction.
+func (s *snapshot) allow(f Filter) (*allowSet, error) {
+	if f.Empty() {
+		return nil, nil
+	}
+	docOK := make([]bool, len(s.docs))
+	known := map[string]bool{}
+	for _, id := range f.DocIDs {
+		known[id] = false
+	}
+	for i, d := range s.docs {
+		ok := true
+		if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, d.Kind) {
+			ok = false
+		}
+		if f.From != "" || f.To != "" {
+			lo, hi := dateSpan(d.Date)
+			if lo == "" || (f.From != "" && hi < f.From) || (f.To != "" && lo > f.To) {
+				ok = false
+			}
+		}
+		if len(f.DocIDs) > 0 {
+			if _, want := known[d.ID]; want {
+				known[d.ID] = true
+			} else {
+				ok = false
+			}
+		}
+		docOK[i] = ok
+	}
+	for id, found := range known {
+		if !found {
+			return nil, badQuery("no document %q in the index", id)
+		}
+	}
+	bits := make([]bool, len(s.ids))
+	any := false
+	for c := range s.ids {
+		bits[c] = docOK[s.doc[c]]
+	}
+	restrict := func(keys []string, kind string) {
+		for _, v := range keys {
+			in := make([]bool, len(bits))
+			for _, c := range s.refs[kind+"\x00"+v] {
+				in[c] = true
+			}
+			for c := range bits {
+				bits[c] = bits[c] && in[c]
+			}
+		}
+	}
+	restrict(f.Diarienummer, "dnr")
+	restrict(f.LegalRefs, "ref")
+	for _, b := range bits {
+		any = any || b
+	}
+	return &allowSet{bits: bits, none: !any}, nil
+}
+
+// dateSpan turns a document date ("2025", "2023-03", "2023-03-28") into the
+// first and last day it may mean.
+func dateSpan(d string) (string, string) {
+	switch len(d) {
+	case 4:
+		return d + "-01-01", d + "-12-31"
+	case 7:
+		hi, _ := normDate(d, true)
+		return d + "-01", hi
+	case 10:
+		return d, d
+	}
+	return "", ""
+}
