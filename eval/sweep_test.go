@@ -20,11 +20,11 @@ func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	items := loadDev(t)
 	s := devIndex(t)
-	for _, k1 := range []float64{0.9, 1.2, 1.6} {
-		for _, b := range []float64{0.5, 0.75, 0.9} {
-			for _, hw := range []float64{0.01, 0.25, 0.5, 1} {
+	for _, k1 := range []float64{0.9, 1.2} {
+		for _, pw := range []float64{0.001, 0.25, 0.5, 1, 2} {
+			for _, hw := range []float64{0.25, 0.5} {
 				opts := retrieval.DefaultOptions
-				opts.K1, opts.B, opts.HeadWeight = k1, b, hw
+				opts.K1, opts.ProximityWeight, opts.HeadWeight = k1, pw, hw
 				eng := retrieval.NewEngine(s, analyze.Default(), opts)
 				var scores []ItemScores
 				for _, it := range items {
@@ -42,7 +42,7 @@ func TestSweep(t *testing.T) {
 					scores = append(scores, ScoreRetrieval(it, ranked))
 				}
 				a := Summarize(scores)["all"]
-				fmt.Printf("k1=%.1f b=%.2f head=%.2f  hit@1=%.2f hit@5=%.2f cover@10=%.2f mrr=%.3f\n", k1, b, hw, a.HitAt[1], a.HitAt[5], a.CoverAt[10], a.MRR)
+				fmt.Printf("k1=%.1f prox=%.2f head=%.2f  hit@1=%.2f hit@5=%.2f cover@10=%.2f mrr=%.3f\n", k1, pw, hw, a.HitAt[1], a.HitAt[5], a.CoverAt[10], a.MRR)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/ingest/legal"
+	"github.com/imy/imyrag/ingest/sentence"
 	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/lexical"
 	"github.com/imy/imyrag/retrieval/store"
@@ -18,7 +19,8 @@ import (
 // Options tune ranking. The defaults are documented in docs/ARCHITECTURE.md
 // and were chosen on the development set as a whole, never per item.
 type Options struct {
-	// K1 and B are the BM25 parameters (defaults 1.2 and 0.75).
+	// K1 and B are the BM25 parameters (defaults 0.9 and 0.75: chunks are
+	// short, so term frequency saturates early).
 	K1, B float64
 	// HeadWeight scales the BM25 score of the title-and-heading field
 	// relative to the chunk text. Default 0.5.
@@ -30,13 +32,20 @@ type Options struct {
 	// legal reference or diarienummer of the query that the chunk's metadata
 	// contains (matched exactly, after normalization). Default 0.5.
 	RefBoost float64
+	// ProximityWeight adds this share of the best lexical score times a
+	// chunk's window coverage: the IDF-weighted share of the query's terms
+	// found together in one sentence or two adjacent sentences. It rewards
+	// passages where the question's words meet rather than scatter.
+	// Applied to the best ProximityDepth candidates. Default 0.5.
+	ProximityWeight float64
+	ProximityDepth  int
 	// PhraseBoost adds this share of the best lexical score to a chunk for
 	// each quoted phrase it contains word for word. Default 1.
 	PhraseBoost float64
 }
 
 // DefaultOptions are the ranking defaults.
-var DefaultOptions = Options{HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1}
+var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1, ProximityWeight: 0.5, ProximityDepth: 40}
 
 // Query is one search.
 type Query struct {
@@ -262,7 +271,7 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	scored := s.lex.Search(terms, cands, p)
 	res.Legs = append(res.Legs, "lexical")
 	if len(scored) > 0 {
-		if err := e.boost(ctx, s, q.Text, res.Phrases, scored); err != nil {
+		if err := e.boost(ctx, s, q.Text, res.Phrases, terms, scored); err != nil {
 			return nil, err
 		}
 	}
@@ -333,7 +342,7 @@ func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
 
 // boost adds the exact-reference and phrase boosts to the lexical scores and
 // re-sorts them.
-func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []string, scored []lexical.Scored) error {
+func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []string, qterms []lexical.QueryTerm, scored []lexical.Scored) error {
 	top := scored[0].Score
 	m := legal.Extract(text)
 	var keys []string
@@ -359,10 +368,17 @@ func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []str
 			}
 		}
 	}
+	depth := 0
+	if e.opts.ProximityWeight > 0 {
+		depth = min(len(scored), max(e.opts.ProximityDepth, 1))
+	}
 	if len(phrs) > 0 && e.opts.PhraseBoost > 0 {
-		ids := make([]string, len(scored))
-		for i, sc := range scored {
-			ids[i] = s.ids[sc.Chunk]
+		depth = len(scored)
+	}
+	if depth > 0 {
+		ids := make([]string, depth)
+		for i := range ids {
+			ids[i] = s.ids[scored[i].Chunk]
 		}
 		chunks, err := e.idx.ChunksByID(ctx, ids)
 		if err != nil {
@@ -372,15 +388,26 @@ func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []str
 		for _, c := range chunks {
 			text[c.ID] = c.Text
 		}
-		for _, ph := range phrs {
-			pt := e.analyzer.Terms(ph)
-			if len(pt) == 0 {
-				continue
-			}
-			for i := range scored {
-				if containsSeq(e.analyzer.Terms(text[ids[i]]), pt) {
-					scored[i].Score += e.opts.PhraseBoost * top
+		var phraseTerms [][]string
+		if e.opts.PhraseBoost > 0 {
+			for _, ph := range phrs {
+				if pt := e.analyzer.Terms(ph); len(pt) > 0 {
+					phraseTerms = append(phraseTerms, pt)
 				}
+			}
+		}
+		for i := range depth {
+			t := text[ids[i]]
+			if len(phraseTerms) > 0 {
+				all := e.analyzer.Terms(t)
+				for _, pt := range phraseTerms {
+					if containsSeq(all, pt) {
+						scored[i].Score += e.opts.PhraseBoost * top
+					}
+				}
+			}
+			if e.opts.ProximityWeight > 0 && i < e.opts.ProximityDepth {
+				scored[i].Score += e.opts.ProximityWeight * top * windowCoverage(e.analyzer, t, qterms, s.lex)
 			}
 		}
 	}
@@ -394,6 +421,42 @@ func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []str
 		return a.Chunk - b.Chunk
 	})
 	return nil
+}
+
+// windowCoverage is the best IDF-weighted share of the query terms found in
+// one sentence, or two adjacent sentences, of text.
+func windowCoverage(a *analyze.Analyzer, text string, q []lexical.QueryTerm, ix *lexical.Index) float64 {
+	var total float64
+	w := make(map[string]float64, len(q))
+	for _, t := range q {
+		w[t.Term] = ix.IDF(t.Term)
+		total += w[t.Term]
+	}
+	if total == 0 {
+		return 0
+	}
+	var prev map[string]bool
+	best := 0.0
+	for _, sp := range sentence.Split(text) {
+		cur := map[string]bool{}
+		for _, t := range a.Terms(text[sp.Start:sp.End]) {
+			if _, ok := w[t]; ok {
+				cur[t] = true
+			}
+		}
+		var one, two float64
+		for t, x := range w {
+			if cur[t] {
+				one += x
+				two += x
+			} else if prev[t] {
+				two += x
+			}
+		}
+		best = max(best, one/total, two/total)
+		prev = cur
+	}
+	return best
 }
 
 // containsSeq reports whether seq occurs contiguously in terms.
