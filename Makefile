@@ -27,9 +27,13 @@ fuzz:
 	  done; \
 	done
 
-run: build ## build, index the bundled corpus and show the index
+QUESTION ?= Vad säger regeringen om en integritetsskyddspolitik?
+
+run: build ## build, index the bundled corpus, show the index and answer a sample question
 	./$(BIN) ingest
 	./$(BIN) index stats
+	@echo; echo "imyrag ask \"$(QUESTION)\""; echo
+	./$(BIN) ask "$(QUESTION)"
 
 bench: ## ingest and extraction benchmarks (see docs/BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

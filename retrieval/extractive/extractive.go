@@ -128,8 +128,8 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		prior := 1 / (1 + 0.15*float64(hi))
 		for _, sp := range sentence.Split(h.Chunk.Text) {
 			text := strings.TrimLeft(h.Chunk.Text[sp.Start:sp.End], "•◦▪–- ")
-			if seen[text] || len(strings.Fields(text)) < 4 || strings.HasSuffix(text, "?") || isHeading(text, h.Chunk.HeadingPath) {
-				continue // repeats (chunks overlap), fragments, questions and headings answer nothing
+			if seen[text] || len(strings.Fields(text)) < 4 || strings.HasSuffix(text, "?") || isHeading(text, h.Chunk.HeadingPath) || isTitleLike(text) {
+				continue // repeats (chunks overlap), fragments, questions, headings and agenda lines answer nothing
 			}
 			seen[text] = true
 			terms := setOf(a.analyzer.Terms(text))
@@ -151,6 +151,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		}
 		return picked[i].span.Start < picked[j].span.Start
 	})
+	picked = withLists(picked, res.Hits, a.opts.MaxSentences+8)
 	num := map[int]int{}
 	var text strings.Builder
 	for _, c := range picked {
@@ -170,6 +171,16 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 	return ans, nil
 }
 
+// isTitleLike reports a short line without closing punctuation: an agenda
+// item or slide title rather than a statement.
+func isTitleLike(text string) bool {
+	if len(strings.Fields(text)) >= 8 {
+		return false
+	}
+	r := text[len(text)-1]
+	return !strings.ContainsRune(".!:;,)", rune(r))
+}
+
 func isHeading(text string, path []string) bool {
 	for _, h := range path {
 		if strings.TrimSpace(h) == text {
@@ -177,6 +188,51 @@ func isHeading(text string, path []string) bool {
 		}
 	}
 	return false
+}
+
+// withLists follows a picked sentence that introduces a list ("…
+// följande förutsättningar:") with the list's items from the same passage,
+// so that a list question gets the whole list. At most limit sentences in all.
+func withLists(picked []candidate, hits []retrieval.Hit, limit int) []candidate {
+	var out []candidate
+	have := map[string]bool{}
+	for _, c := range picked {
+		have[c.text] = true
+	}
+	for _, c := range picked {
+		out = append(out, c)
+		if !strings.HasSuffix(c.text, ":") {
+			continue
+		}
+		chunk := hits[c.hit].Chunk.Text
+		rest := chunk[c.span.End:]
+		for _, sp := range sentence.Split(rest) {
+			item := strings.TrimSpace(rest[sp.Start:sp.End])
+			if !isListItem(item) || len(out) >= limit {
+				break
+			}
+			t := strings.TrimLeft(item, "•◦▪–- ")
+			if have[t] {
+				continue
+			}
+			have[t] = true
+			out = append(out, candidate{hit: c.hit, span: sentence.Span{Start: c.span.End + sp.Start, End: c.span.End + sp.End},
+				text: t, coverage: c.coverage, score: c.score})
+		}
+	}
+	return out
+}
+
+// isListItem reports a bullet or numbered list item.
+func isListItem(s string) bool {
+	if strings.HasPrefix(s, "•") || strings.HasPrefix(s, "◦") || strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "– ") {
+		return true
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(s)-1 && (s[i] == '.' || s[i] == ')') && s[i+1] == ' '
 }
 
 func reasonFor(res *retrieval.Result) string {
