@@ -101,8 +101,10 @@ type Result struct {
 	// Legs lists the legs that ran: "lexical", "dense".
 	Legs []string `json:"legs"`
 	// Reason says why there are no hits, when there are none.
-	Reason string        `json:"reason,omitempty"`
-	Took   time.Duration `json:"took_ns"`
+	Reason string `json:"reason,omitempty"`
+	// Notes say what the search could not do, e.g. a dense leg skipped.
+	Notes []string      `json:"notes,omitempty"`
+	Took  time.Duration `json:"took_ns"`
 }
 
 // Index is what the engine needs of the embedded store.
@@ -280,6 +282,9 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	for i, sc := range scored {
 		lexScore[sc.Chunk] = sc.Score
 		lexIDs[i] = sc.Chunk
+	}
+	if len(q.Vector) > 0 {
+		res.Notes = append(res.Notes, "dense leg skipped: the index holds no vectors yet")
 	}
 	fz := q.Fusion.withDefaults()
 	// The dense leg joins here once chunks carry vectors (issue: Ollama
