@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,9 +111,7 @@ type Result struct {
 // Index is what the engine needs of the embedded store.
 type Index interface {
 	Generation(ctx context.Context) (int64, error)
-	Documents(ctx context.Context) ([]store.DocumentInfo, error)
-	ScanTerms(ctx context.Context, fn func(local.ChunkTerms) error) error
-	ScanRefs(ctx context.Context, fn func(kind, value, chunkID string)) error
+	LoadSearchData(ctx context.Context, v local.SearchVisitor) (int64, error)
 	ChunksByID(ctx context.Context, ids []string) ([]imyrag.Chunk, error)
 }
 
@@ -140,12 +139,30 @@ type snapshot struct {
 	byChunk map[string]int32
 }
 
-// NewEngine returns an engine over idx. The index is loaded on first use.
+// NewEngine returns an engine over idx. Zero fields of opts take their
+// defaults from DefaultOptions; a negative weight or boost turns that
+// feature off. The index is loaded on first use.
 func NewEngine(idx Index, a *analyze.Analyzer, opts Options) *Engine {
-	if opts == (Options{}) {
-		opts = DefaultOptions
+	return &Engine{idx: idx, analyzer: a, opts: opts.withDefaults()}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions
+	for _, f := range []struct{ v, def *float64 }{
+		{&o.K1, &d.K1}, {&o.B, &d.B}, {&o.HeadWeight, &d.HeadWeight}, {&o.IdentBoost, &d.IdentBoost},
+		{&o.RefBoost, &d.RefBoost}, {&o.ProximityWeight, &d.ProximityWeight}, {&o.PhraseBoost, &d.PhraseBoost},
+	} {
+		switch {
+		case *f.v == 0:
+			*f.v = *f.def
+		case *f.v < 0:
+			*f.v = 0
+		}
 	}
-	return &Engine{idx: idx, analyzer: a, opts: opts}
+	if o.ProximityDepth <= 0 {
+		o.ProximityDepth = d.ProximityDepth
+	}
+	return o
 }
 
 // current returns the snapshot for the store's generation, rebuilding it
@@ -160,7 +177,7 @@ func (e *Engine) current(ctx context.Context) (*snapshot, error) {
 	if e.snap != nil && e.snap.gen == gen {
 		return e.snap, nil
 	}
-	s, err := build(ctx, e.idx, gen)
+	s, err := build(ctx, e.idx)
 	if err != nil {
 		return nil, err
 	}
@@ -174,44 +191,45 @@ func (e *Engine) Warm(ctx context.Context) error {
 	return err
 }
 
-func build(ctx context.Context, idx Index, gen int64) (*snapshot, error) {
-	docs, err := idx.Documents(ctx)
-	if err != nil {
-		return nil, err
-	}
-	docNo := make(map[string]int32, len(docs))
-	for i, d := range docs {
-		docNo[d.ID] = int32(i)
-	}
-	s := &snapshot{gen: gen, docs: docs, refs: map[string][]int32{}, byChunk: map[string]int32{}}
+func build(ctx context.Context, idx Index) (*snapshot, error) {
+	s := &snapshot{refs: map[string][]int32{}, byChunk: map[string]int32{}}
+	docNo := map[string]int32{}
 	b := lexical.NewBuilder()
-	err = idx.ScanTerms(ctx, func(c local.ChunkTerms) error {
-		n := b.NewChunk()
-		s.ids = append(s.ids, c.ChunkID)
-		s.doc = append(s.doc, docNo[c.DocID])
-		s.ord = append(s.ord, int32(c.Ordinal))
-		s.byChunk[c.ChunkID] = int32(n)
-		if err := c.Body.Each(func(t []byte, f int) { b.AddTerm(0, string(t), f) }); err != nil {
-			return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
-		}
-		if err := c.Head.Each(func(t []byte, f int) { b.AddTerm(1, string(t), f) }); err != nil {
-			return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
-		}
-		return nil
+	gen, err := idx.LoadSearchData(ctx, local.SearchVisitor{
+		Document: func(d store.DocumentInfo) {
+			docNo[d.ID] = int32(len(s.docs))
+			s.docs = append(s.docs, d)
+		},
+		Chunk: func(c local.ChunkTerms) error {
+			d, ok := docNo[c.DocID]
+			if !ok {
+				return fmt.Errorf("chunk %s belongs to unknown document %s", c.ChunkID, c.DocID)
+			}
+			n := b.NewChunk()
+			s.ids = append(s.ids, c.ChunkID)
+			s.doc = append(s.doc, d)
+			s.ord = append(s.ord, int32(c.Ordinal))
+			s.byChunk[c.ChunkID] = int32(n)
+			if err := c.Body.Each(func(t []byte, f int) { b.AddTerm(0, string(t), f) }); err != nil {
+				return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
+			}
+			if err := c.Head.Each(func(t []byte, f int) { b.AddTerm(1, string(t), f) }); err != nil {
+				return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
+			}
+			return nil
+		},
+		Ref: func(kind, value, chunkID string) {
+			if n, ok := s.byChunk[chunkID]; ok {
+				k := kind + "\x00" + value
+				s.refs[k] = append(s.refs[k], n)
+			}
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load search index: %w", err)
 	}
+	s.gen = gen
 	s.lex = b.Build()
-	err = idx.ScanRefs(ctx, func(kind, value, chunkID string) {
-		if n, ok := s.byChunk[chunkID]; ok {
-			k := kind + "\x00" + value
-			s.refs[k] = append(s.refs[k], n)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load search index: %w", err)
-	}
 	return s, nil
 }
 
@@ -239,7 +257,14 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Neighbours < 0 || q.Neighbours > 5 {
 		return nil, badQuery("neighbours %d: want 0–5", q.Neighbours)
 	}
+	if err := q.Fusion.check(); err != nil {
+		return nil, err
+	}
 	s, err := e.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	allow, err := s.allow(f)
 	if err != nil {
 		return nil, err
 	}
@@ -253,10 +278,6 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
 		res.Took = time.Since(start)
 		return res, nil
-	}
-	allow, err := s.allow(f)
-	if err != nil {
-		return nil, err
 	}
 	if allow != nil && allow.none {
 		res.Reason = "no document matches the filters"
@@ -321,7 +342,13 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 }
 
 // queryTerms analyzes the query: unique terms, identifiers weighted up.
+// Identifiers written loosely ("DI 2021-5817", "dnr di-2021-5817") are added
+// in their canonical form, as the documents' analysis keeps them.
 func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
+	m := legal.Extract(text)
+	if ids := append(m.Diarienummer, m.GovRefs...); len(ids) > 0 {
+		text += " " + strings.Join(ids, " ")
+	}
 	idents := map[string]bool{}
 	for _, tok := range e.analyzer.Tokens(text) {
 		if tok.Kind == analyze.Identifier || tok.Kind == analyze.Number {
@@ -336,7 +363,7 @@ func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
 			continue
 		}
 		w := 1.0
-		if idents[t] {
+		if idents[t] && e.opts.IdentBoost > 0 {
 			w = e.opts.IdentBoost
 		}
 		seen[t] = len(out)

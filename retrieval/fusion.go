@@ -18,6 +18,14 @@ type Fusion struct {
 // DefaultFusion is used when a query leaves Fusion zero.
 var DefaultFusion = Fusion{K: 60, LexicalWeight: 1, DenseWeight: 1}
 
+// check rejects values that would invert or break the ranking.
+func (f Fusion) check() error {
+	if f.K < 0 || f.LexicalWeight < 0 || f.DenseWeight < 0 {
+		return badQuery("fusion k and weights must not be negative (k %g, lexical %g, dense %g)", f.K, f.LexicalWeight, f.DenseWeight)
+	}
+	return nil
+}
+
 func (f Fusion) withDefaults() Fusion {
 	if f.K <= 0 {
 		f.K = DefaultFusion.K
@@ -38,8 +46,11 @@ type ranked struct {
 // the best rank in any leg, then by chunk number, so fusion is
 // deterministic.
 func fuse(k float64, legs ...ranked) []fused {
-	byID := map[int]*fused{}
+	// Each chunk's contributions are summed in a canonical order (largest
+	// first), so the result does not depend on the order of the legs.
+	parts := map[int][]float64{}
 	var order []*fused
+	byID := map[int]*fused{}
 	for _, leg := range legs {
 		for r, id := range leg.ids {
 			f := byID[id]
@@ -48,12 +59,17 @@ func fuse(k float64, legs ...ranked) []fused {
 				byID[id] = f
 				order = append(order, f)
 			}
-			f.score += leg.weight / (k + float64(r+1))
+			parts[id] = append(parts[id], leg.weight/(k+float64(r+1)))
 			f.bestRank = min(f.bestRank, r+1)
 		}
 	}
 	out := make([]fused, len(order))
 	for i, f := range order {
+		ps := parts[f.chunk]
+		sort.Sort(sort.Reverse(sort.Float64Slice(ps)))
+		for _, p := range ps {
+			f.score += p
+		}
 		out[i] = *f
 	}
 	sort.Slice(out, func(i, j int) bool {

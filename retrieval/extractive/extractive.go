@@ -20,6 +20,9 @@ import (
 	"github.com/imy/imyrag/retrieval/analyze"
 )
 
+// maxListItems bounds the list items that follow a chosen lead-in.
+const maxListItems = 8
+
 // AbstainMessage is what the assistant says when the sources do not answer.
 const AbstainMessage = "Jag hittar inget stöd för det i källorna."
 
@@ -27,7 +30,9 @@ const AbstainMessage = "Jag hittar inget stöd för det i källorna."
 type Options struct {
 	// Passages is how many search hits are read (default 6).
 	Passages int
-	// MaxSentences bounds the answer's length (default 4).
+	// MaxSentences bounds the sentences chosen by score (default 4); a
+	// chosen sentence that introduces a list brings up to maxListItems of
+	// its items on top.
 	MaxSentences int
 	// MinEvidence is the abstention threshold on Answer.Evidence: below it
 	// the answer abstains. Default DefaultMinEvidence.
@@ -99,14 +104,19 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		return nil, err
 	}
 	ans := &imyrag.Answer{Question: question, Mode: "extractive", Sentences: []imyrag.Sentence{}, Sources: []imyrag.Source{}}
-	// The informative query terms and their weights.
-	weight := map[string]float64{}
+	// The informative query terms and their weights, in query order so
+	// that sums are computed the same way every time.
+	var qterms []string
+	var qweights []float64
 	var total float64
+	have := map[string]bool{}
 	for i, t := range res.Terms {
-		if questionWords[t] || weight[t] > 0 {
+		if questionWords[t] || have[t] || res.IDF[i] <= 0 {
 			continue
 		}
-		weight[t] = res.IDF[i]
+		have[t] = true
+		qterms = append(qterms, t)
+		qweights = append(qweights, res.IDF[i])
 		total += res.IDF[i]
 	}
 	if len(res.Hits) == 0 || total == 0 {
@@ -114,12 +124,12 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 	}
 	cover := func(terms map[string]bool) float64 {
 		var got float64
-		for t, w := range weight {
+		for i, t := range qterms {
 			if terms[t] {
-				got += w
+				got += qweights[i]
 			}
 		}
-		return got / total
+		return min(got/total, 1)
 	}
 	// Score every sentence of every passage.
 	var cands []candidate
@@ -151,7 +161,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		}
 		return picked[i].span.Start < picked[j].span.Start
 	})
-	picked = withLists(picked, res.Hits, a.opts.MaxSentences+8)
+	picked = withLists(picked, res.Hits, a.opts.MaxSentences+maxListItems, a.analyzer, cover)
 	num := map[int]int{}
 	var text strings.Builder
 	for _, c := range picked {
@@ -193,7 +203,7 @@ func isHeading(text string, path []string) bool {
 // withLists follows a picked sentence that introduces a list ("…
 // följande förutsättningar:") with the list's items from the same passage,
 // so that a list question gets the whole list. At most limit sentences in all.
-func withLists(picked []candidate, hits []retrieval.Hit, limit int) []candidate {
+func withLists(picked []candidate, hits []retrieval.Hit, limit int, an *analyze.Analyzer, cover func(map[string]bool) float64) []candidate {
 	var out []candidate
 	have := map[string]bool{}
 	for _, c := range picked {
@@ -216,8 +226,9 @@ func withLists(picked []candidate, hits []retrieval.Hit, limit int) []candidate 
 				continue
 			}
 			have[t] = true
+			cv := cover(setOf(an.Terms(t)))
 			out = append(out, candidate{hit: c.hit, span: sentence.Span{Start: c.span.End + sp.Start, End: c.span.End + sp.End},
-				text: t, coverage: c.coverage, score: c.score})
+				text: t, coverage: cv, score: c.score})
 		}
 	}
 	return out

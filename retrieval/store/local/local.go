@@ -67,8 +67,11 @@ func openDB(path string, conns int, readOnly bool) (*sql.DB, error) {
 	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Writers take the write lock when they begin, so two writers
+		// wait for each other instead of failing halfway.
+		q.Set("_txlock", "immediate")
 	}
-	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
@@ -285,10 +288,23 @@ func (s *Store) Document(ctx context.Context, id string) (imyrag.Document, error
 
 // Documents implements store.Store.
 func (s *Store) Documents(ctx context.Context) ([]store.DocumentInfo, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, title, kind, date, source, source_hash, format, pages, chunk_count, tokens, pipeline, ingested_at
-		FROM documents ORDER BY id`)
+	docs, err := listDocuments(ctx, s.r)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	return docs, nil
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func listDocuments(ctx context.Context, q querier) ([]store.DocumentInfo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, title, kind, date, source, source_hash, format, pages, chunk_count, tokens, pipeline, ingested_at
+		FROM documents ORDER BY id`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []store.DocumentInfo
@@ -297,16 +313,13 @@ func (s *Store) Documents(ctx context.Context) ([]store.DocumentInfo, error) {
 		var kind, at string
 		if err := rows.Scan(&d.ID, &d.Title, &kind, &d.Date, &d.Source, &d.SourceHash, &d.Format, &d.Pages, &d.Chunks,
 			&d.Tokens, &d.Pipeline, &at); err != nil {
-			return nil, fmt.Errorf("list documents: %w", err)
+			return nil, err
 		}
 		d.Kind = imyrag.Kind(kind)
 		d.IngestedAt, _ = time.Parse(time.RFC3339Nano, at)
 		out = append(out, d)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list documents: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 const chunkCols = `id, doc_id, ordinal, heading_path, page_start, page_end, start_off, end_off, tokens, hash, text, meta`

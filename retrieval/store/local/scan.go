@@ -2,9 +2,11 @@ package local
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/imy/imyrag"
+	"github.com/imy/imyrag/retrieval/store"
 )
 
 // TermBlob is a chunk's analyzed terms as stored.
@@ -23,51 +25,77 @@ type ChunkTerms struct {
 	Head    TermBlob
 }
 
-// ScanTerms calls fn for every chunk in (document ID, ordinal) order, with
-// its analyzed terms. The blobs are only valid during the call. It stops at
-// the first error fn returns.
-func (s *Store) ScanTerms(ctx context.Context, fn func(ChunkTerms) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, doc_id, ordinal, terms, head_terms FROM chunks ORDER BY doc_id, ordinal`)
+// SearchVisitor receives what a search index is built from.
+type SearchVisitor struct {
+	// Document is called for every document, ordered by ID.
+	Document func(store.DocumentInfo)
+	// Chunk is called for every chunk in (document ID, ordinal) order with
+	// its analyzed terms; the blobs are valid only during the call. An
+	// error stops the load.
+	Chunk func(ChunkTerms) error
+	// Ref is called for every (kind, value, chunk ID) row of the reference
+	// index: kind is "dnr", "gov", "date" or "ref".
+	Ref func(kind, value, chunkID string)
+}
+
+// LoadSearchData reads the documents, the chunks' terms and the reference
+// index in one read transaction, so that they describe the same state of
+// the index even while an ingest writes, and returns that state's
+// generation.
+func (s *Store) LoadSearchData(ctx context.Context, v SearchVisitor) (int64, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("scan terms: %w", err)
+		return 0, fmt.Errorf("load search data: %w", err)
 	}
-	defer rows.Close()
+	defer tx.Rollback()
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `SELECT generation FROM state WHERE id = 1`).Scan(&gen); err != nil {
+		return 0, fmt.Errorf("load search data: %w", err)
+	}
+	docs, err := listDocuments(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("load search data: %w", err)
+	}
+	for _, d := range docs {
+		v.Document(d)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, doc_id, ordinal, terms, head_terms FROM chunks ORDER BY doc_id, ordinal`)
+	if err != nil {
+		return 0, fmt.Errorf("load search data: %w", err)
+	}
 	for rows.Next() {
 		var c ChunkTerms
 		var body, head []byte
 		if err := rows.Scan(&c.ChunkID, &c.DocID, &c.Ordinal, &body, &head); err != nil {
-			return fmt.Errorf("scan terms: %w", err)
+			rows.Close()
+			return 0, fmt.Errorf("load search data: %w", err)
 		}
 		c.Body, c.Head = body, head
-		if err := fn(c); err != nil {
-			return err
+		if err := v.Chunk(c); err != nil {
+			rows.Close()
+			return 0, err
 		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan terms: %w", err)
+		return 0, fmt.Errorf("load search data: %w", err)
 	}
-	return nil
-}
-
-// ScanRefs calls fn for every (kind, value, chunk ID) row of the reference
-// index: kind is "dnr", "gov", "date" or "ref".
-func (s *Store) ScanRefs(ctx context.Context, fn func(kind, value, chunkID string)) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, value, chunk_id FROM chunk_refs`)
+	refs, err := tx.QueryContext(ctx, `SELECT kind, value, chunk_id FROM chunk_refs`)
 	if err != nil {
-		return fmt.Errorf("scan references: %w", err)
+		return 0, fmt.Errorf("load search data: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v, c string
-		if err := rows.Scan(&k, &v, &c); err != nil {
-			return fmt.Errorf("scan references: %w", err)
+	defer refs.Close()
+	for refs.Next() {
+		var k, val, c string
+		if err := refs.Scan(&k, &val, &c); err != nil {
+			return 0, fmt.Errorf("load search data: %w", err)
 		}
-		fn(k, v, c)
+		v.Ref(k, val, c)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan references: %w", err)
+	if err := refs.Err(); err != nil {
+		return 0, fmt.Errorf("load search data: %w", err)
 	}
-	return nil
+	return gen, nil
 }
 
 // ChunksByID returns the chunks with the given IDs, in the given order;
