@@ -237,7 +237,9 @@ func (p *Pipeline) commit(ctx context.Context, r processed, res *Result) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		res.Failed = append(res.Failed, Failure{Source: r.src.Name, Reason: reason(r.err), Err: r.err})
+		// Readers name the file in their errors; the summary names it already.
+		why := strings.TrimPrefix(reason(r.err), r.src.Path+": ")
+		res.Failed = append(res.Failed, Failure{Source: r.src.Name, Reason: why, Err: r.err})
 		ev.Kind, ev.Err = Failed, r.err
 	case r.skip:
 		res.Unchanged++

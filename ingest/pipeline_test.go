@@ -378,3 +378,62 @@ func TestIngestChild(t *testing.T) {
 	srcs, _ := Discover([]string{dir})
 	p.Run(ctx, srcs)
 }
+
+// TestPDFAndHTMLSources ingests a real PDF (an invented supervision
+// decision) and a saved web page, and checks what the pipeline derives:
+// pages on every chunk, kind and date guessed, metadata, and distinct IDs
+// for two files with the same name.
+func TestPDFAndHTMLSources(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(to), 0o755)
+		if err := os.WriteFile(to, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(filepath.Join("extract", "testdata", "pdf", "fiktivt-tillsynsbeslut.libreoffice.pdf"), filepath.Join(dir, "tillsynsbeslut.pdf"))
+	copyFile(filepath.Join("extract", "testdata", "html", "imy-slutredovisning.html"), filepath.Join(dir, "sida.html"))
+	copyFile(filepath.Join("extract", "testdata", "html", "imy-slutredovisning.html"), filepath.Join(dir, "kopia", "sida.html"))
+	s := openStore(t, filepath.Join(t.TempDir(), "index.db"))
+	srcs, _ := Discover([]string{dir})
+	res, err := newPipeline(t, s, Options{}).Run(ctx, srcs)
+	if err != nil || res.Added != 3 || len(res.Failed) != 0 {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	if res.Pages == 0 {
+		t.Errorf("no PDF pages counted: %+v", res)
+	}
+	docs, _ := s.Documents(ctx)
+	byID := map[string]bool{}
+	for _, d := range docs {
+		byID[d.ID] = true
+		switch d.Format {
+		case "pdf":
+			if d.ID != "tillsynsbeslut" || d.Kind != "beslut" || d.Pages == 0 || d.Date == "" {
+				t.Errorf("PDF document: %+v", d)
+			}
+			cs, _ := s.Chunks(ctx, d.ID)
+			for _, c := range cs {
+				if c.PageStart < 1 || c.PageEnd < c.PageStart || c.PageEnd > d.Pages {
+					t.Errorf("chunk %d pages %d–%d outside 1–%d", c.Ordinal, c.PageStart, c.PageEnd, d.Pages)
+				}
+			}
+			full, _ := s.Document(ctx, d.ID)
+			if len(full.Meta.Diarienummer) == 0 {
+				t.Errorf("no diarienummer found in the decision: %+v", full.Meta)
+			}
+		case "html":
+			if d.Kind != "webbsida" || d.Title == "" || strings.Contains(d.Title, "<") {
+				t.Errorf("HTML document: %+v", d)
+			}
+		}
+	}
+	if !byID["sida"] || len(byID) != 3 {
+		t.Errorf("document IDs %v: want tillsynsbeslut, sida and a distinct ID for the copy", byID)
+	}
+}

@@ -103,8 +103,20 @@ func Discover(paths []string) ([]Source, []Failure) {
 				manifests[path] = loadManifest(path, fail)
 				return nil
 			}
-			if !d.Type().IsRegular() || d.Name() == manifestName || !extract.Supported(d.Name()) || seen[path] {
+			if d.Name() == manifestName || !extract.Supported(d.Name()) || seen[path] {
 				return nil
+			}
+			if !d.Type().IsRegular() {
+				// Follow links to files; skip devices, sockets and links to
+				// directories (walking those could loop).
+				fi, err := os.Stat(path)
+				if err != nil {
+					fail(path, err)
+					return nil
+				}
+				if !fi.Mode().IsRegular() {
+					return nil
+				}
 			}
 			seen[path] = true
 			out = append(out, fileSource(path, manifests[filepath.Dir(path)]))
