@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imy/imyrag/ingest"
+	"github.com/imy/imyrag/ingest/ingesttest"
 	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/extractive"
@@ -31,20 +31,11 @@ var thresholds = map[string]float64{
 // devIndex ingests the bundled corpus into a temporary index.
 func devIndex(t testing.TB) *local.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := local.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
+	s, err := ingesttest.Bundled(context.Background(), filepath.Join(t.TempDir(), "index.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	p, err := ingest.New(ctx, s, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if res, err := p.Run(ctx, ingest.Bundled()); err != nil || len(res.Failed) > 0 {
-		t.Fatalf("ingest: %+v, %v", res, err)
-	}
 	return s
 }
 

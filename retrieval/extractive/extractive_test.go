@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/imy/imyrag/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,20 +57,7 @@ func corpusStore(t *testing.T) *local.Store {
 		if shared.dir, shared.err = os.MkdirTemp("", "imyrag-extractive-test-"); shared.err != nil {
 			return
 		}
-		if shared.store, shared.err = local.Open(ctx, filepath.Join(shared.dir, "index.db")); shared.err != nil {
-			return
-		}
-		p, err := ingest.New(ctx, shared.store, ingest.Options{})
-		if err != nil {
-			shared.err = err
-			return
-		}
-		defer p.Close()
-		res, err := p.Run(ctx, ingest.Bundled())
-		if err == nil && len(res.Failed) > 0 {
-			err = fmt.Errorf("%s: %s", res.Failed[0].Source, res.Failed[0].Reason)
-		}
-		shared.err = err
+		shared.store, shared.err = ingesttest.Bundled(ctx, filepath.Join(shared.dir, "index.db"))
 	})
 	if shared.err != nil {
 		t.Fatalf("ingest the bundled corpus: %v", shared.err)
