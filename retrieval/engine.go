@@ -37,7 +37,9 @@ type Options struct {
 	// chunk's window coverage: the IDF-weighted share of the query's terms
 	// found together in one sentence or two adjacent sentences. It rewards
 	// passages where the question's words meet rather than scatter.
-	// Applied to the best ProximityDepth candidates. Default 0.5.
+	// Applied to the best ProximityDepth candidates. Defaults 0.5 and 10
+	// (deeper re-ranking changed nothing on the development set and cost
+	// most of the query time; see docs/BENCHMARKS.md).
 	ProximityWeight float64
 	ProximityDepth  int
 	// PhraseBoost adds this share of the best lexical score to a chunk for
@@ -46,7 +48,7 @@ type Options struct {
 }
 
 // DefaultOptions are the ranking defaults.
-var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1, ProximityWeight: 0.5, ProximityDepth: 40}
+var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1, ProximityWeight: 0.5, ProximityDepth: 10}
 
 // Query is one search.
 type Query struct {
@@ -204,6 +206,9 @@ func build(ctx context.Context, idx Index) (*snapshot, error) {
 			d, ok := docNo[c.DocID]
 			if !ok {
 				return fmt.Errorf("chunk %s belongs to unknown document %s", c.ChunkID, c.DocID)
+			}
+			if len(s.ids) >= lexical.MaxChunks {
+				return fmt.Errorf("the index holds more than %d chunks, the most one search process can hold: use the Qdrant store", lexical.MaxChunks)
 			}
 			n := b.NewChunk()
 			s.ids = append(s.ids, c.ChunkID)

@@ -23,10 +23,21 @@ const (
 	B  = 0.75
 )
 
-type posting struct {
-	chunk int32
-	tf    uint16
+// posting packs a chunk number (high 24 bits) and the term's frequency in
+// it (low 8 bits, capped at 255: BM25 saturates long before) into four
+// bytes, half the size of a struct; the postings are most of the index's
+// memory.
+type posting uint32
+
+// MaxChunks is the most chunks one Index holds.
+const MaxChunks = 1 << 24
+
+func newPosting(chunk int32, freq int) posting {
+	return posting(uint32(chunk)<<8 | uint32(min(max(freq, 0), 255)))
 }
+
+func (p posting) chunk() int32 { return int32(uint32(p) >> 8) }
+func (p posting) tf() float32  { return float32(uint32(p) & 0xff) }
 
 type field struct {
 	postings map[string][]posting
@@ -57,7 +68,7 @@ func addPostings(m map[string][]posting, id int32, terms map[string]int) float32
 	var n int
 	for t, f := range terms {
 		n += f
-		m[t] = append(m[t], posting{chunk: id, tf: uint16(min(f, math.MaxUint16))})
+		m[t] = append(m[t], newPosting(id, f))
 	}
 	return float32(n)
 }
@@ -80,7 +91,7 @@ func (b *Builder) AddTerm(fieldNo int, term string, freq int) {
 	if fieldNo == 1 {
 		m, lens = b.head, b.headLens
 	}
-	m[term] = append(m[term], posting{chunk: id, tf: uint16(min(freq, math.MaxUint16))})
+	m[term] = append(m[term], newPosting(id, freq))
 	lens[id] += float32(freq)
 }
 
@@ -171,12 +182,12 @@ func (ix *Index) Search(terms []QueryTerm, k int, p Params) []Scored {
 		w := float32(idf(ix.n, len(ps)) * t.Weight * weight)
 		avg := f.avg
 		for _, p := range ps {
-			tf := float32(p.tf)
-			s := w * tf * (k1 + 1) / (tf + k1*(1-b+b*f.lens[p.chunk]/avg))
-			if acc[p.chunk] == 0 {
-				touched = append(touched, p.chunk)
+			c, tf := p.chunk(), p.tf()
+			s := w * tf * (k1 + 1) / (tf + k1*(1-b+b*f.lens[c]/avg))
+			if acc[c] == 0 {
+				touched = append(touched, c)
 			}
-			acc[p.chunk] += s
+			acc[c] += s
 		}
 	}
 	for _, t := range terms {

@@ -497,5 +497,3 @@ func (s *Store) checkDocument(ctx context.Context, info store.DocumentInfo) ([]s
 	}
 	return problems, nil
 }
-
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

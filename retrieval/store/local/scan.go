@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/retrieval/store"
@@ -101,21 +102,37 @@ func (s *Store) LoadSearchData(ctx context.Context, v SearchVisitor) (int64, err
 // ChunksByID returns the chunks with the given IDs, in the given order;
 // IDs that do not exist are left out.
 func (s *Store) ChunksByID(ctx context.Context, ids []string) ([]imyrag.Chunk, error) {
-	out := make([]imyrag.Chunk, 0, len(ids))
-	stmt, err := s.r.PrepareContext(ctx, `SELECT `+chunkCols+` FROM chunks WHERE id = ?`)
-	if err != nil {
-		return nil, fmt.Errorf("chunks by id: %w", err)
-	}
-	defer stmt.Close()
-	for _, id := range ids {
-		c, err := scanChunk(stmt.QueryRowContext(ctx, id))
+	byID := make(map[string]imyrag.Chunk, len(ids))
+	const batch = 200
+	for i := 0; i < len(ids); i += batch {
+		part := ids[i:min(i+batch, len(ids))]
+		args := make([]any, len(part))
+		for j, id := range part {
+			args[j] = id
+		}
+		q := `SELECT ` + chunkCols + ` FROM chunks WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.r.QueryContext(ctx, q, args...)
 		if err != nil {
-			if isNoRows(err) {
-				continue
-			}
 			return nil, fmt.Errorf("chunks by id: %w", err)
 		}
-		out = append(out, c)
+		for rows.Next() {
+			c, err := scanChunk(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("chunks by id: %w", err)
+			}
+			byID[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("chunks by id: %w", err)
+		}
+	}
+	out := make([]imyrag.Chunk, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }
