@@ -49,7 +49,7 @@ type field struct {
 type Index struct {
 	body, head field
 	n          int
-	pool       sync.Pool // *[]float32 accumulators
+	pool       sync.Pool // *scratch, reused across searches
 }
 
 // Builder collects chunks for an Index. Not safe for concurrent use.
@@ -106,7 +106,7 @@ func (b *Builder) NewChunk() int {
 func (b *Builder) Build() *Index {
 	ix := &Index{n: len(b.bodyLens), body: finish(b.body, b.bodyLens), head: finish(b.head, b.headLens)}
 	n := ix.n
-	ix.pool.New = func() any { s := make([]float32, n); return &s }
+	ix.pool.New = func() any { return &scratch{acc: make([]float32, n), touched: make([]int32, 0, 1024)} }
 	return ix
 }
 
@@ -120,6 +120,13 @@ func finish(m map[string][]posting, lens []float32) field {
 		avg = float32(sum / float64(len(lens)))
 	}
 	return field{postings: m, lens: lens, avg: avg}
+}
+
+// scratch is one search's working memory: a score accumulator per chunk
+// (all zero between searches) and the list of chunks it touched.
+type scratch struct {
+	acc     []float32
+	touched []int32
 }
 
 // Len is the number of chunks.
@@ -170,10 +177,9 @@ func (ix *Index) Search(terms []QueryTerm, k int, p Params) []Scored {
 	if p.B > 0 {
 		b = float32(p.B)
 	}
-	accp := ix.pool.Get().(*[]float32)
-	acc := *accp
-	defer ix.pool.Put(accp)
-	touched := make([]int32, 0, 256)
+	sc := ix.pool.Get().(*scratch)
+	acc, touched := sc.acc, sc.touched[:0]
+	defer func() { sc.touched = touched[:0]; ix.pool.Put(sc) }()
 	score := func(f *field, t QueryTerm, weight float64) {
 		ps := f.postings[t.Term]
 		if len(ps) == 0 {
