@@ -5,6 +5,10 @@ package ingesttest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
 
 	"github.com/imy/imyrag/ingest"
 	"github.com/imy/imyrag/retrieval/store/local"
@@ -32,4 +36,40 @@ func Bundled(ctx context.Context, path string) (*local.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Shared is a bundled-corpus index built once per test binary and shared by
+// the tests that only read it. Declare one per package and Close it from
+// TestMain.
+type Shared struct {
+	once  sync.Once
+	dir   string
+	store *local.Store
+	err   error
+}
+
+// Store returns the shared index, building it on first use. Tests must not
+// write to it.
+func (s *Shared) Store(t testing.TB) *local.Store {
+	t.Helper()
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", "imyrag-test-index-"); s.err != nil {
+			return
+		}
+		s.store, s.err = Bundled(context.Background(), filepath.Join(s.dir, "index.db"))
+	})
+	if s.err != nil {
+		t.Fatalf("ingest the bundled corpus: %v", s.err)
+	}
+	return s.store
+}
+
+// Close closes the index and removes its files.
+func (s *Shared) Close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
 }

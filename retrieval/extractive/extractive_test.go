@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,39 +30,19 @@ const (
 	skr     = "skr-2022-integritet-och-ny-teknik"
 )
 
-// shared is the bundled corpus, ingested once for the whole package.
-var shared struct {
-	once  sync.Once
-	dir   string
-	store *local.Store
-	err   error
-}
+// shared is the bundled corpus, ingested once for the read-only tests of
+// this package; tests that write make their own store in t.TempDir().
+var shared ingesttest.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.store != nil {
-		shared.store.Close()
-	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
-func corpusStore(t *testing.T) *local.Store {
-	t.Helper()
-	shared.once.Do(func() {
-		ctx := context.Background()
-		if shared.dir, shared.err = os.MkdirTemp("", "imyrag-extractive-test-"); shared.err != nil {
-			return
-		}
-		shared.store, shared.err = ingesttest.Bundled(ctx, filepath.Join(shared.dir, "index.db"))
-	})
-	if shared.err != nil {
-		t.Fatalf("ingest the bundled corpus: %v", shared.err)
-	}
-	return shared.store
-}
+// corpusStore returns the shared store holding the bundled corpus. It must
+// not be written to.
+func corpusStore(t *testing.T) *local.Store { return shared.Store(t) }
 
 func answerer(t *testing.T, opts extractive.Options) *extractive.Answerer {
 	t.Helper()
