@@ -35,11 +35,11 @@ type Options struct {
 	RefBoost float64
 	// ProximityWeight adds this share of the best lexical score times a
 	// chunk's window coverage: the IDF-weighted share of the query's terms
-	// found together in one sentence or two adjacent sentences. It rewards
-	// passages where the question's words meet rather than scatter.
-	// Applied to the best ProximityDepth candidates. Defaults 0.5 and 10
-	// (deeper re-ranking changed nothing on the development set and cost
-	// most of the query time; see docs/BENCHMARKS.md).
+	// found together in one sentence or two adjacent sentences, for the best
+	// ProximityDepth candidates (default 10). Off by default: on the
+	// development set it moved no metric beyond one item's rank (MRR 0.740
+	// → 0.745) and cost a third of the query time (p50 0.83 → 1.27 ms at
+	// 100,000 chunks; docs/BENCHMARKS.md).
 	ProximityWeight float64
 	ProximityDepth  int
 	// PhraseBoost adds this share of the best lexical score to a chunk for
@@ -48,7 +48,7 @@ type Options struct {
 }
 
 // DefaultOptions are the ranking defaults.
-var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1, ProximityWeight: 0.5, ProximityDepth: 10}
+var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, RefBoost: 0.5, PhraseBoost: 1, ProximityWeight: 0, ProximityDepth: 10}
 
 // Query is one search.
 type Query struct {
