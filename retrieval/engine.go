@@ -274,7 +274,8 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Phrases: phrases(q.Text), Legs: []string{}, Hits: []Hit{}}
-	terms := e.queryTerms(q.Text)
+	refs := legal.Extract(q.Text) // identifiers and references named in the query
+	terms := e.queryTerms(q.Text, refs)
 	for _, t := range terms {
 		res.Terms = append(res.Terms, t.Term)
 		res.IDF = append(res.IDF, s.lex.IDF(t.Term))
@@ -299,7 +300,7 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	scored := s.lex.Search(terms, cands, p)
 	res.Legs = append(res.Legs, "lexical")
 	if len(scored) > 0 {
-		if err := e.boost(ctx, s, q.Text, res.Phrases, terms, scored); err != nil {
+		if err := e.boost(ctx, s, refs, res.Phrases, terms, scored); err != nil {
 			return nil, err
 		}
 	}
@@ -349,9 +350,8 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 // queryTerms analyzes the query: unique terms, identifiers weighted up.
 // Identifiers written loosely ("DI 2021-5817", "dnr di-2021-5817") are added
 // in their canonical form, as the documents' analysis keeps them.
-func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
-	m := legal.Extract(text)
-	if ids := append(m.Diarienummer, m.GovRefs...); len(ids) > 0 {
+func (e *Engine) queryTerms(text string, m imyrag.Metadata) []lexical.QueryTerm {
+	if ids := slices.Concat(m.Diarienummer, m.GovRefs); len(ids) > 0 {
 		text += " " + strings.Join(ids, " ")
 	}
 	idents := map[string]bool{}
@@ -379,9 +379,8 @@ func (e *Engine) queryTerms(text string) []lexical.QueryTerm {
 
 // boost adds the exact-reference and phrase boosts to the lexical scores and
 // re-sorts them.
-func (e *Engine) boost(ctx context.Context, s *snapshot, text string, phrs []string, qterms []lexical.QueryTerm, scored []lexical.Scored) error {
+func (e *Engine) boost(ctx context.Context, s *snapshot, m imyrag.Metadata, phrs []string, qterms []lexical.QueryTerm, scored []lexical.Scored) error {
 	top := scored[0].Score
-	m := legal.Extract(text)
 	var keys []string
 	for _, v := range m.Diarienummer {
 		keys = append(keys, "dnr\x00"+v)
