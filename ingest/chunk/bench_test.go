@@ -10,13 +10,7 @@ import (
 // and reports chunks/s and MB/s of document text on one core.
 func BenchmarkSplit(b *testing.B) {
 	c := mustChunker(b, Options{})
-	var docs []normalize.Document
-	size := 0
-	for _, d := range loadCorpus(b) {
-		doc := normalizeText(d.text)
-		docs = append(docs, doc)
-		size += len(doc.Text)
-	}
+	docs, size := corpusDocs(b)
 	b.SetBytes(int64(size))
 	chunks := 0
 	for b.Loop() {
@@ -31,13 +25,7 @@ func BenchmarkSplit(b *testing.B) {
 // every pass: text whose words the process has not seen yet.
 func BenchmarkSplitColdCache(b *testing.B) {
 	c := mustChunker(b, Options{})
-	var docs []normalize.Document
-	size := 0
-	for _, d := range loadCorpus(b) {
-		doc := normalizeText(d.text)
-		docs = append(docs, doc)
-		size += len(doc.Text)
-	}
+	docs, size := corpusDocs(b)
 	b.SetBytes(int64(size))
 	chunks := 0
 	for b.Loop() {
@@ -55,13 +43,7 @@ func BenchmarkSplitColdCache(b *testing.B) {
 // ingest goal of 5,000 chunks/s on two).
 func BenchmarkSplitParallel(b *testing.B) {
 	c := mustChunker(b, Options{})
-	var docs []normalize.Document
-	size := 0
-	for _, d := range loadCorpus(b) {
-		doc := normalizeText(d.text)
-		docs = append(docs, doc)
-		size += len(doc.Text)
-	}
+	docs, size := corpusDocs(b)
 	per := 0
 	for _, d := range docs {
 		per += len(c.Split("bench", d))
@@ -117,4 +99,17 @@ func BenchmarkTiktokenEncode(b *testing.B) {
 	for b.Loop() {
 		tk.Encode(s)
 	}
+}
+
+// corpusDocs normalizes the bundled corpus for the benchmarks and returns
+// the documents and their total size in bytes.
+func corpusDocs(b *testing.B) ([]normalize.Document, int) {
+	var docs []normalize.Document
+	size := 0
+	for _, d := range loadCorpus(b) {
+		doc := normalizeText(d.text)
+		docs = append(docs, doc)
+		size += len(doc.Text)
+	}
+	return docs, size
 }

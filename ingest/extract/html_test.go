@@ -2,7 +2,6 @@ package extract
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,18 +187,9 @@ func TestHTML(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := shared.Extract(context.Background(), "page.html", []byte(tc.html))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := extractCase(t, "page.html", tc.html, tc.err, "", tc.want)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, res.Text()); diff != "" {
-				t.Errorf("text (-want +got):\n%s", diff)
 			}
 			if res.Title != tc.title {
 				t.Errorf("Title = %q, want %q", res.Title, tc.title)

@@ -32,21 +32,9 @@ func TestText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := shared.Extract(context.Background(), "notes.txt", []byte(tc.data))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
-				if !strings.Contains(err.Error(), tc.message) {
-					t.Errorf("err = %q, want it to contain %q", err, tc.message)
-				}
+			res, ok := extractCase(t, "notes.txt", tc.data, tc.err, tc.message, tc.want)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, res.Text()); diff != "" {
-				t.Errorf("text (-want +got):\n%s", diff)
 			}
 			if res.Format != FormatText || res.Title != "" || len(res.Pages) != 1 || res.Pages[0].Number != 0 {
 				t.Errorf("result %+v", res)
@@ -118,18 +106,9 @@ func TestMarkdown(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := shared.Extract(context.Background(), "doc.md", []byte(tc.md))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := extractCase(t, "doc.md", tc.md, tc.err, "", tc.want)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, res.Text()); diff != "" {
-				t.Errorf("text (-want +got):\n%s", diff)
 			}
 			if res.Title != tc.title {
 				t.Errorf("Title = %q, want %q", res.Title, tc.title)
@@ -139,4 +118,29 @@ func TestMarkdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// extractCase extracts data as a file called name and checks the outcome:
+// with wantErr set, an error wrapping it whose message contains message;
+// otherwise the text want. ok is true when there is a result to check
+// further.
+func extractCase(t *testing.T, name, data string, wantErr error, message, want string) (res Result, ok bool) {
+	t.Helper()
+	res, err := shared.Extract(context.Background(), name, []byte(data))
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("err = %v, want %v", err, wantErr)
+		}
+		if !strings.Contains(err.Error(), message) {
+			t.Errorf("err = %q, want it to contain %q", err, message)
+		}
+		return res, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, res.Text()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+	return res, true
 }
