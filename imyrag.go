@@ -152,6 +152,13 @@ type Sentence struct {
 	Supported bool `json:"supported"`
 	// Support is the lexical support score in [0, 1].
 	Support float64 `json:"support"`
+	// Judged is "supported" or "unsupported" when a language-model judge
+	// checked the sentence against its sources, empty when none did.
+	Judged string `json:"judged,omitempty"`
+	// Flags name what is wrong with the sentence, in Swedish, for example
+	// "saknar källhänvisning" (no citation) or "källa [9] finns inte"
+	// (a citation to a source that does not exist). Empty when nothing is.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // Answer is the reply to a question.
@@ -173,4 +180,14 @@ type Answer struct {
 	// share of the question's informative terms that the best passage
 	// covers. Abstention compares it with a calibrated threshold.
 	Evidence float64 `json:"evidence"`
+	// Problems are answer-level problems, in Swedish: a stream that was cut
+	// off, an answer without any citation, a context that had to be cut to
+	// fit the model. The answer is returned with them, never cleaned up.
+	Problems []string `json:"problems,omitempty"`
+	// Standalone is the question as searched when a follow-up question was
+	// rewritten from the conversation; empty when it was not rewritten.
+	Standalone string `json:"standalone,omitempty"`
+	// Model and PromptVersion say what wrote a generative answer.
+	Model         string `json:"model,omitempty"`
+	PromptVersion string `json:"prompt_version,omitempty"`
 }
