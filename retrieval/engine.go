@@ -54,9 +54,14 @@ var DefaultOptions = Options{K1: 0.9, B: 0.75, HeadWeight: 0.5, IdentBoost: 3, R
 type Query struct {
 	Text   string `json:"text"`
 	Filter Filter `json:"filter"`
-	// Vector is the query's dense embedding; the dense leg runs only when
-	// it is set and the index holds vectors of the same model.
-	Vector []float32 `json:"-"`
+	// Vector is the query's dense embedding, made with the model of the
+	// index's vectors (Engine.Embedding says which); the dense leg runs
+	// only when it is set. It need not be normalized. VectorModel, when
+	// set, names the model that made it, and the dense leg is skipped if
+	// the index's vectors are another model's. A dense leg that cannot run
+	// is skipped with a note in Result.Notes, never an error.
+	Vector      []float32 `json:"-"`
+	VectorModel string    `json:"-"`
 	// Limit is the number of hits (default 10, at most 100).
 	Limit int `json:"limit"`
 	// PerDoc caps the hits from one document (diversity); 0 means 3,
@@ -83,9 +88,12 @@ type Hit struct {
 	Document DocRef       `json:"document"`
 	// Lexical is the BM25 score (with boosts) and LexicalRank its rank in
 	// the lexical leg (0 when the leg did not return the chunk); likewise
-	// for the dense leg.
+	// for the dense leg. Dense is the cosine similarity of the query's and
+	// the chunk's vectors whenever the dense leg ran and the chunk has a
+	// vector, even if the chunk was not among the dense leg's candidates.
 	Lexical     float64 `json:"lexical"`
 	LexicalRank int     `json:"lexical_rank,omitempty"`
+	Dense       float64 `json:"dense,omitempty"`
 	DenseRank   int     `json:"dense_rank,omitempty"`
 	// Neighbours are the chunks around the hit, in document order (the hit
 	// itself excluded).
@@ -118,8 +126,9 @@ type Index interface {
 }
 
 // Engine searches the embedded store. It keeps an in-memory inverted index
-// derived from the store's term blobs and rebuilds it when the store's
-// generation changes. Safe for concurrent use.
+// derived from the store's term blobs, and the chunks' vectors, and
+// rebuilds them when the store's generation changes. Safe for concurrent
+// use.
 type Engine struct {
 	idx      Index
 	analyzer *analyze.Analyzer
@@ -139,6 +148,8 @@ type snapshot struct {
 	docs    []store.DocumentInfo
 	refs    map[string][]int32 // "ref\x00SFS 2018:218" → chunk numbers
 	byChunk map[string]int32
+	spec    store.EmbeddingSpec // the model and dimension of vec
+	vec     vectors
 }
 
 // NewEngine returns an engine over idx. Zero fields of opts take their
@@ -197,10 +208,16 @@ func build(ctx context.Context, idx Index) (*snapshot, error) {
 	s := &snapshot{refs: map[string][]int32{}, byChunk: map[string]int32{}}
 	docNo := map[string]int32{}
 	b := lexical.NewBuilder()
+	chunks := 0 // as the documents record it: the size of the vector slab
 	gen, err := idx.LoadSearchData(ctx, local.SearchVisitor{
+		Spec: func(spec store.EmbeddingSpec) {
+			s.spec = spec
+			s.vec.dim = spec.Dim
+		},
 		Document: func(d store.DocumentInfo) {
 			docNo[d.ID] = int32(len(s.docs))
 			s.docs = append(s.docs, d)
+			chunks += d.Chunks
 		},
 		Chunk: func(c local.ChunkTerms) error {
 			d, ok := docNo[c.DocID]
@@ -215,6 +232,21 @@ func build(ctx context.Context, idx Index) (*snapshot, error) {
 			s.doc = append(s.doc, d)
 			s.ord = append(s.ord, int32(c.Ordinal))
 			s.byChunk[c.ChunkID] = int32(n)
+			if s.vec.dim > 0 {
+				if s.vec.row == nil {
+					s.vec.row = make([]int32, 0, chunks)
+				}
+				row := int32(-1)
+				if c.Vector != nil {
+					if s.vec.slab == nil {
+						s.vec.slab = make([]float32, 0, chunks*s.vec.dim)
+					}
+					row = int32(len(s.vec.chunk))
+					s.vec.chunk = append(s.vec.chunk, int32(n))
+					s.vec.slab = append(s.vec.slab, c.Vector...)
+				}
+				s.vec.row = append(s.vec.row, row)
+			}
 			if err := c.Body.Each(func(t []byte, f int) { b.AddTerm(0, string(t), f) }); err != nil {
 				return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
 			}
@@ -235,11 +267,51 @@ func build(ctx context.Context, idx Index) (*snapshot, error) {
 	}
 	s.gen = gen
 	s.lex = b.Build()
+	if s.vec.rows() == 0 {
+		s.vec.row = nil
+	} else if len(s.vec.slab) < cap(s.vec.slab)*3/4 {
+		// Partly embedded: keep only what is used.
+		s.vec.slab = slices.Clone(s.vec.slab)
+	}
 	return s, nil
 }
 
-// Search runs a query. Bad queries return an error wrapping ErrBadQuery; a
-// query that can match nothing (only stopwords, say) returns no hits and a
+// Embedding returns the model and dimension of the index's vectors and how
+// many chunks have one: a query's Vector must come from that model for the
+// dense leg to run. The zero spec means the index has no vectors.
+func (e *Engine) Embedding(ctx context.Context) (store.EmbeddingSpec, int, error) {
+	s, err := e.current(ctx)
+	if err != nil {
+		return store.EmbeddingSpec{}, 0, err
+	}
+	return s.spec, s.vec.rows(), nil
+}
+
+// denseQuery decides whether the dense leg can run for q: it returns the
+// query vector at unit length, or nil and a note saying why the leg is
+// skipped (no note when the query has no vector).
+func (s *snapshot) denseQuery(q Query) ([]float32, string) {
+	switch {
+	case len(q.Vector) == 0:
+		return nil, ""
+	case s.vec.rows() == 0:
+		return nil, "dense leg skipped: the index holds no vectors yet (embed it with `imyrag ingest`)"
+	case q.VectorModel != "" && q.VectorModel != s.spec.Model:
+		return nil, fmt.Sprintf("dense leg skipped: the query was embedded with %s, the index with %s", q.VectorModel, s.spec.Model)
+	case len(q.Vector) != s.spec.Dim:
+		return nil, fmt.Sprintf("dense leg skipped: the query vector has %d dimensions, the index's vectors (%s) %d", len(q.Vector), s.spec.Model, s.spec.Dim)
+	}
+	v, ok := unit(q.Vector)
+	if !ok {
+		return nil, "dense leg skipped: the query vector is zero or not finite"
+	}
+	return v, ""
+}
+
+// Search runs a query: the lexical leg when the text has searchable words,
+// the dense leg when the query has a vector the index can use, fused. Bad
+// queries return an error wrapping ErrBadQuery; a query that can match
+// nothing (only stopwords and no usable vector, say) returns no hits and a
 // Reason.
 func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	start := time.Now()
@@ -280,7 +352,11 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		res.Terms = append(res.Terms, t.Term)
 		res.IDF = append(res.IDF, s.lex.IDF(t.Term))
 	}
-	if len(terms) == 0 {
+	qvec, note := s.denseQuery(q)
+	if note != "" {
+		res.Notes = append(res.Notes, note)
+	}
+	if len(terms) == 0 && qvec == nil {
 		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
 		res.Took = time.Since(start)
 		return res, nil
@@ -290,18 +366,35 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		res.Took = time.Since(start)
 		return res, nil
 	}
+	cands := 10*q.Limit + 50
+
+	// Dense leg, concurrently with the lexical one: the chunks whose
+	// vectors are nearest the query's.
+	var dense []denseHit
+	denseDone := make(chan struct{})
+	if qvec != nil {
+		go func() {
+			defer close(denseDone)
+			dense = s.vec.search(qvec, cands, allow)
+		}()
+	} else {
+		close(denseDone)
+	}
 
 	// Lexical leg: BM25 candidates, then exact-reference and phrase boosts.
-	cands := 10*q.Limit + 50
-	p := lexical.Params{HeadWeight: e.opts.HeadWeight, K1: e.opts.K1, B: e.opts.B}
-	if allow != nil {
-		p.Allow = allow.ok
-	}
-	scored := s.lex.Search(terms, cands, p)
-	res.Legs = append(res.Legs, "lexical")
-	if len(scored) > 0 {
-		if err := e.boost(ctx, s, refs, res.Phrases, terms, scored); err != nil {
-			return nil, err
+	var scored []lexical.Scored
+	if len(terms) > 0 {
+		p := lexical.Params{HeadWeight: e.opts.HeadWeight, K1: e.opts.K1, B: e.opts.B}
+		if allow != nil {
+			p.Allow = allow.ok
+		}
+		scored = s.lex.Search(terms, cands, p)
+		res.Legs = append(res.Legs, "lexical")
+		if len(scored) > 0 {
+			if err := e.boost(ctx, s, refs, res.Phrases, terms, scored); err != nil {
+				<-denseDone
+				return nil, err
+			}
 		}
 	}
 	lexScore := make(map[int]float64, len(scored))
@@ -310,13 +403,27 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		lexScore[sc.Chunk] = sc.Score
 		lexIDs[i] = sc.Chunk
 	}
-	if len(q.Vector) > 0 {
-		res.Notes = append(res.Notes, "dense leg skipped: the index holds no vectors yet")
-	}
+	<-denseDone
 	fz := q.Fusion.withDefaults()
-	// The dense leg joins here once chunks carry vectors (issue: Ollama
-	// embeddings); until then fusion runs over the lexical leg alone.
-	fusedList := fuse(fz.K, ranked{weight: fz.LexicalWeight, ids: lexIDs})
+	legs := []ranked{{weight: fz.LexicalWeight, ids: lexIDs}}
+	var denseIDs []int
+	if qvec != nil {
+		if len(dense) == 0 {
+			res.Notes = append(res.Notes, "dense leg skipped: no passage within the filters has a vector yet")
+			qvec = nil
+		} else {
+			res.Legs = append(res.Legs, "dense")
+			denseIDs = make([]int, len(dense))
+			for i, d := range dense {
+				denseIDs[i] = int(d.chunk)
+			}
+			legs = append(legs, ranked{weight: fz.DenseWeight, ids: denseIDs})
+			if n := s.vec.rows(); n < len(s.ids) {
+				res.Notes = append(res.Notes, fmt.Sprintf("dense leg covered %d of %d passages; the others have no vector yet", n, len(s.ids)))
+			}
+		}
+	}
+	fusedList := fuse(fz.K, legs...)
 
 	// Diversity, then load the chunks.
 	perDoc := map[int32]int{}
@@ -333,14 +440,18 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 	}
 	if len(picked) == 0 {
-		res.Reason = "no passage contains the query's words"
-		if allow != nil {
-			res.Reason += " within the filters"
+		switch {
+		case len(terms) == 0: // the dense leg was skipped; a note says why
+			res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		case allow != nil:
+			res.Reason = "no passage contains the query's words within the filters"
+		default:
+			res.Reason = "no passage contains the query's words"
 		}
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	if err := e.fill(ctx, s, res, picked, lexScore, lexIDs, q.Neighbours); err != nil {
+	if err := e.fill(ctx, s, res, picked, lexScore, lexIDs, denseIDs, qvec, q.Neighbours); err != nil {
 		return nil, err
 	}
 	res.Took = time.Since(start)
@@ -509,11 +620,16 @@ outer:
 	return false
 }
 
-// fill loads the picked chunks (and neighbours) and builds the hits.
-func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fused, lexScore map[int]float64, lexIDs []int, nb int) error {
+// fill loads the picked chunks (and neighbours) and builds the hits. qvec
+// is the unit query vector when the dense leg ran.
+func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fused, lexScore map[int]float64, lexIDs, denseIDs []int, qvec []float32, nb int) error {
 	lexRank := make(map[int]int, len(lexIDs))
 	for i, c := range lexIDs {
 		lexRank[c] = i + 1
+	}
+	denseRank := make(map[int]int, len(denseIDs))
+	for i, c := range denseIDs {
+		denseRank[c] = i + 1
 	}
 	var want []string
 	for _, p := range picked {
@@ -537,7 +653,10 @@ func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fu
 		}
 		d := s.docs[s.doc[p.chunk]]
 		h := Hit{Rank: i + 1, Score: p.score, Chunk: c, Lexical: lexScore[p.chunk], LexicalRank: lexRank[p.chunk],
-			Document: DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind, Date: d.Date}}
+			DenseRank: denseRank[p.chunk], Document: DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind, Date: d.Date}}
+		if v := s.vec.vector(p.chunk); qvec != nil && v != nil {
+			h.Dense = float64(dot(qvec, v))
+		}
 		for _, n := range s.neighbours(p.chunk, nb) {
 			if nc, ok := byID[s.ids[n]]; ok {
 				h.Neighbours = append(h.Neighbours, nc)

@@ -38,6 +38,7 @@ var shared ingesttest.Shared
 func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.Close()
+	retrieval.CloseBenchStores()
 	os.Exit(code)
 }
 
@@ -122,8 +123,11 @@ func checkResult(t *testing.T, res *retrieval.Result) {
 		if h.Chunk.ID == "" || h.Chunk.Text == "" {
 			t.Errorf("hit %d: chunk not loaded: %+v", i, h.Chunk)
 		}
-		if h.Lexical <= 0 || h.LexicalRank <= 0 {
-			t.Errorf("hit %d: lexical score %v rank %d", i, h.Lexical, h.LexicalRank)
+		if (h.Lexical > 0) != (h.LexicalRank > 0) || (h.LexicalRank <= 0 && h.DenseRank <= 0) {
+			t.Errorf("hit %d: lexical score %v rank %d, dense rank %d", i, h.Lexical, h.LexicalRank, h.DenseRank)
+		}
+		if h.DenseRank > 0 && !slices.Contains(res.Legs, "dense") || h.LexicalRank > 0 && !slices.Contains(res.Legs, "lexical") {
+			t.Errorf("hit %d: ranked by a leg that did not run (%v)", i, res.Legs)
 		}
 	}
 }

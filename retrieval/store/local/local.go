@@ -99,9 +99,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate index to version %d: %w", i+1, err)
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate index to version %d: %w", i+1, err)
+		}
+		if fill := migrations[i].fill; fill != nil {
+			if err := fill(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migrate index to version %d: %w", i+1, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
 			tx.Rollback()
@@ -151,17 +157,28 @@ func nonNil(s []string) []string {
 // ReplaceDocument implements store.Store.
 func (s *Store) ReplaceDocument(ctx context.Context, doc imyrag.Document, pipeline string, entries []store.Entry) error {
 	tokens := 0
-	for _, e := range entries {
+	embedHashes := make([]string, len(entries))
+	keep := make(map[string]bool, len(entries))
+	for i, e := range entries {
 		if e.Chunk.DocID != doc.ID {
 			return fmt.Errorf("replace document %s: chunk %s belongs to %q", doc.ID, e.Chunk.ID, e.Chunk.DocID)
 		}
 		tokens += e.Chunk.Tokens
+		embedHashes[i] = e.EmbedHash
+		if embedHashes[i] == "" {
+			embedHashes[i] = store.EmbedHash(store.EmbedInput(doc.Title, e.Chunk.HeadingPath, e.Chunk.Text))
+		}
+		keep[embedHashes[i]] = true
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("replace document %s: %w", doc.ID, err)
 	}
 	defer tx.Rollback()
+	old, err := embedHashesOf(ctx, tx, `SELECT id FROM documents WHERE id = ? OR source = ?`, doc.ID, doc.Source)
+	if err != nil {
+		return fmt.Errorf("replace document %s: %w", doc.ID, err)
+	}
 	// Another document may hold this source (e.g. a renamed ID); the source
 	// belongs to the new version now.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ? OR source = ?`, doc.ID, doc.Source); err != nil {
@@ -177,8 +194,8 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc imyrag.Document, pipeli
 		return fmt.Errorf("replace document %s: %w", doc.ID, err)
 	}
 	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks
-		(id, doc_id, ordinal, heading_path, page_start, page_end, start_off, end_off, tokens, hash, text, meta, terms, head_terms, term_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, doc_id, ordinal, heading_path, page_start, page_end, start_off, end_off, tokens, hash, text, meta, terms, head_terms, term_count, embed_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("replace document %s: %w", doc.ID, err)
 	}
@@ -188,14 +205,14 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc imyrag.Document, pipeli
 		return fmt.Errorf("replace document %s: %w", doc.ID, err)
 	}
 	defer insRef.Close()
-	for _, e := range entries {
+	for i, e := range entries {
 		c := e.Chunk
 		n := 0
 		for _, f := range e.Terms {
 			n += f
 		}
 		if _, err := insChunk.ExecContext(ctx, c.ID, c.DocID, c.Ordinal, marshal(nonNil(c.HeadingPath)), c.PageStart, c.PageEnd,
-			c.Start, c.End, c.Tokens, c.Hash, c.Text, marshal(c.Meta), encodeTerms(e.Terms), encodeTerms(e.HeadTerms), n); err != nil {
+			c.Start, c.End, c.Tokens, c.Hash, c.Text, marshal(c.Meta), encodeTerms(e.Terms), encodeTerms(e.HeadTerms), n, embedHashes[i]); err != nil {
 			return fmt.Errorf("replace document %s: insert chunk %d (%s): %w", doc.ID, c.Ordinal, c.ID, err)
 		}
 		for _, r := range refRows(c.Meta) {
@@ -203,6 +220,9 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc imyrag.Document, pipeli
 				return fmt.Errorf("replace document %s: index references of chunk %s: %w", doc.ID, c.ID, err)
 			}
 		}
+	}
+	if err := dropOrphanVectors(ctx, tx, old, keep); err != nil {
+		return fmt.Errorf("replace document %s: drop unused vectors: %w", doc.ID, err)
 	}
 	if err := bump(ctx, tx); err != nil {
 		return fmt.Errorf("replace document %s: %w", doc.ID, err)
@@ -234,12 +254,19 @@ func (s *Store) DeleteDocument(ctx context.Context, id string) error {
 		return fmt.Errorf("delete document %s: %w", id, err)
 	}
 	defer tx.Rollback()
+	old, err := embedHashesOf(ctx, tx, `SELECT ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete document %s: %w", id, err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete document %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("delete document %s: %w", id, store.ErrNotFound)
+	}
+	if err := dropOrphanVectors(ctx, tx, old, nil); err != nil {
+		return fmt.Errorf("delete document %s: drop unused vectors: %w", id, err)
 	}
 	if err := bump(ctx, tx); err != nil {
 		return fmt.Errorf("delete document %s: %w", id, err)
@@ -398,6 +425,15 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("index stats: %w", err)
 	}
+	if st.Embedding, err = readSpec(ctx, s.r); err != nil {
+		return st, fmt.Errorf("index stats: %w", err)
+	}
+	if !st.Embedding.IsZero() {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM chunks c
+			WHERE EXISTS (SELECT 1 FROM vectors v WHERE v.embed_hash = c.embed_hash)`).Scan(&st.Vectors); err != nil {
+			return st, fmt.Errorf("index stats: %w", err)
+		}
+	}
 	for _, suffix := range []string{"", "-wal"} {
 		if fi, err := os.Stat(s.path + suffix); err == nil {
 			st.Bytes += fi.Size()
@@ -409,7 +445,9 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 // Check implements store.Store: SQLite's own integrity and foreign-key
 // checks, then the index's invariants for every document: chunk count,
 // contiguous ordinals, each chunk's text equal to its slice of the document
-// text, content hashes, and readable term blobs.
+// text, content and embed hashes, and readable term blobs; then the
+// vectors: an embedding model recorded when there are any, each of the
+// model's dimension, finite, of unit length and belonging to a chunk.
 func (s *Store) Check(ctx context.Context) ([]store.Problem, error) {
 	var problems []store.Problem
 	rows, err := s.r.QueryContext(ctx, `PRAGMA integrity_check`)
@@ -445,7 +483,11 @@ func (s *Store) Check(ctx context.Context) ([]store.Problem, error) {
 		}
 		problems = append(problems, ps...)
 	}
-	return problems, nil
+	ps, err := s.checkVectors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check index: vectors: %w", err)
+	}
+	return append(problems, ps...), nil
 }
 
 func (s *Store) checkDocument(ctx context.Context, info store.DocumentInfo) ([]store.Problem, error) {
@@ -457,17 +499,18 @@ func (s *Store) checkDocument(ctx context.Context, info store.DocumentInfo) ([]s
 	if err := s.r.QueryRowContext(ctx, `SELECT text FROM documents WHERE id = ?`, info.ID).Scan(&text); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, ordinal, start_off, end_off, hash, text, terms, head_terms FROM chunks WHERE doc_id = ? ORDER BY ordinal`, info.ID)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, ordinal, start_off, end_off, hash, text, terms, head_terms, heading_path, embed_hash
+		FROM chunks WHERE doc_id = ? ORDER BY ordinal`, info.ID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var id, hash, ctext string
+		var id, hash, ctext, hp, embedHash string
 		var ord, start, end int
 		var terms, head []byte
-		if err := rows.Scan(&id, &ord, &start, &end, &hash, &ctext, &terms, &head); err != nil {
+		if err := rows.Scan(&id, &ord, &start, &end, &hash, &ctext, &terms, &head, &hp, &embedHash); err != nil {
 			return nil, err
 		}
 		if ord != n {
@@ -484,6 +527,12 @@ func (s *Store) checkDocument(ctx context.Context, info store.DocumentInfo) ([]s
 		}
 		if err := errors.Join(decodeTerms(terms, func([]byte, int) {}), decodeTerms(head, func([]byte, int) {})); err != nil {
 			add(id, "term index: %v", err)
+		}
+		var path []string
+		if err := json.Unmarshal([]byte(hp), &path); err != nil {
+			add(id, "heading path: %v", err)
+		} else if store.EmbedHash(store.EmbedInput(info.Title, path, ctext)) != embedHash {
+			add(id, "embed hash does not match the title, headings and text")
 		}
 	}
 	if err := rows.Err(); err != nil {

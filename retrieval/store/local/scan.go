@@ -24,25 +24,32 @@ type ChunkTerms struct {
 	Ordinal int
 	Body    TermBlob
 	Head    TermBlob
+	// Vector is the chunk's embedding (unit length, of the index's
+	// dimension), nil when it has none.
+	Vector []float32
 }
 
 // SearchVisitor receives what a search index is built from.
 type SearchVisitor struct {
+	// Spec, when set, is called first with the index's embedding spec:
+	// every vector passed to Chunk has Spec.Dim values.
+	Spec func(store.EmbeddingSpec)
 	// Document is called for every document, ordered by ID.
 	Document func(store.DocumentInfo)
 	// Chunk is called for every chunk in (document ID, ordinal) order with
-	// its analyzed terms; the blobs are valid only during the call. An
-	// error stops the load.
+	// its analyzed terms and vector; the blobs and the vector are valid
+	// only during the call (the vector's buffer is reused). An error stops
+	// the load.
 	Chunk func(ChunkTerms) error
 	// Ref is called for every (kind, value, chunk ID) row of the reference
 	// index: kind is "dnr", "gov", "date" or "ref".
 	Ref func(kind, value, chunkID string)
 }
 
-// LoadSearchData reads the documents, the chunks' terms and the reference
-// index in one read transaction, so that they describe the same state of
-// the index even while an ingest writes, and returns that state's
-// generation.
+// LoadSearchData reads the embedding spec, the documents, the chunks'
+// terms and vectors and the reference index in one read transaction, so
+// that they describe the same state of the index even while an ingest
+// writes, and returns that state's generation.
 func (s *Store) LoadSearchData(ctx context.Context, v SearchVisitor) (int64, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -50,8 +57,12 @@ func (s *Store) LoadSearchData(ctx context.Context, v SearchVisitor) (int64, err
 	}
 	defer tx.Rollback()
 	var gen int64
-	if err := tx.QueryRowContext(ctx, `SELECT generation FROM state WHERE id = 1`).Scan(&gen); err != nil {
+	var spec store.EmbeddingSpec
+	if err := tx.QueryRowContext(ctx, `SELECT generation, embed_model, embed_dim FROM state WHERE id = 1`).Scan(&gen, &spec.Model, &spec.Dim); err != nil {
 		return 0, fmt.Errorf("load search data: %w", err)
+	}
+	if v.Spec != nil {
+		v.Spec(spec)
 	}
 	docs, err := listDocuments(ctx, tx)
 	if err != nil {
@@ -60,18 +71,35 @@ func (s *Store) LoadSearchData(ctx context.Context, v SearchVisitor) (int64, err
 	for _, d := range docs {
 		v.Document(d)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, doc_id, ordinal, terms, head_terms FROM chunks ORDER BY doc_id, ordinal`)
+	// Without vectors, the chunks alone (the lexical load as it always
+	// was); with them, each chunk's vector by its embed hash.
+	q := `SELECT id, doc_id, ordinal, terms, head_terms, NULL FROM chunks ORDER BY doc_id, ordinal`
+	if spec.Dim > 0 {
+		q = `SELECT c.id, c.doc_id, c.ordinal, c.terms, c.head_terms, v.vector
+			FROM chunks c LEFT JOIN vectors v ON v.embed_hash = c.embed_hash ORDER BY c.doc_id, c.ordinal`
+	}
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("load search data: %w", err)
 	}
+	vec := make([]float32, max(spec.Dim, 0))
 	for rows.Next() {
 		var c ChunkTerms
-		var body, head []byte
-		if err := rows.Scan(&c.ChunkID, &c.DocID, &c.Ordinal, &body, &head); err != nil {
+		var body, head, blob sql.RawBytes
+		if err := rows.Scan(&c.ChunkID, &c.DocID, &c.Ordinal, &body, &head, &blob); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("load search data: %w", err)
 		}
-		c.Body, c.Head = body, head
+		c.Body, c.Head = TermBlob(body), TermBlob(head)
+		if blob != nil {
+			if len(blob) != 4*len(vec) {
+				rows.Close()
+				return 0, fmt.Errorf("load search data: chunk %s: vector of %d bytes, want %d (%d dimensions); run `imyrag index check`",
+					c.ChunkID, len(blob), 4*len(vec), len(vec))
+			}
+			decodeVector(vec, blob)
+			c.Vector = vec
+		}
 		if err := v.Chunk(c); err != nil {
 			rows.Close()
 			return 0, err
