@@ -4,7 +4,7 @@ BIN       ?= bin/imyrag
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 
-.PHONY: help build test unit fuzz run bench lint golden clean
+.PHONY: help build test unit ollama fuzz run bench lint golden clean
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -14,9 +14,14 @@ build: ## build bin/imyrag
 
 test: unit fuzz ## vet, all tests, and a short run of every fuzz target
 
+# The Ollama tests run against a real server built from source by
+# scripts/ollama-server (minutes the first time, then cached).
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	IMYRAG_OLLAMA_BIN=$$(scripts/ollama-server) && export IMYRAG_OLLAMA_BIN && $(GO) test -count=1 ./...
+
+ollama: ## build the Ollama server the tests run against
+	scripts/ollama-server
 
 # Each fuzz target runs for FUZZTIME; failures land in testdata/fuzz.
 fuzz:
@@ -42,6 +47,7 @@ run: build ## build, index the bundled corpus, show the index and answer a sampl
 # corpora; IMYRAG_BENCH_CHUNKS, IMYRAG_BENCH_CORPORA and IMYRAG_BENCH_QUERIES
 # shrink them. docs/BENCHMARKS.md has the numbers.
 bench: ## extraction, ingest, search latency and quality vs SQLite FTS5 and bleve
+	IMYRAG_OLLAMA_BIN=$$(scripts/ollama-server) && export IMYRAG_OLLAMA_BIN && \
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 	$(GO) test -count=1 -run '^TestQuality$$' -v ./retrieval/peers/ -args -table
 
