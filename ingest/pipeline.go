@@ -86,6 +86,10 @@ type Result struct {
 	Failed    []Failure     `json:"failed,omitempty"`
 	Warnings  []Failure     `json:"warnings,omitempty"`
 	Duration  time.Duration `json:"duration_ns"`
+	// Embedding is the embedding run that followed, if one ran;
+	// EmbeddingSkipped says why none did (no server, model off).
+	Embedding        *EmbedResult `json:"embedding,omitempty"`
+	EmbeddingSkipped string       `json:"embedding_skipped,omitempty"`
 }
 
 // Pipeline ingests sources into an index. Create it with New.
@@ -373,7 +377,8 @@ func (p *Pipeline) build(ctx context.Context, src Source, data []byte, hash stri
 		for t, f := range titleTerms {
 			head[t] += f
 		}
-		entries[i] = store.Entry{Chunk: c, Terms: p.analyzer.TermFreqs(c.Text), HeadTerms: head}
+		entries[i] = store.Entry{Chunk: c, Terms: p.analyzer.TermFreqs(c.Text), HeadTerms: head,
+			EmbedHash: store.EmbedHash(store.EmbedInput(doc.Title, c.HeadingPath, c.Text))}
 	}
 	doc.Meta = legal.Merge(metas...)
 	return doc, entries, doc.Pages, nil

@@ -103,6 +103,13 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 	if err != nil {
 		return nil, err
 	}
+	return a.FromResult(question, res), nil
+}
+
+// FromResult answers question from a search result the caller already has
+// (the generative answerer's hybrid search, say): the same sentence choice,
+// evidence and abstention as Answer.
+func (a *Answerer) FromResult(question string, res *retrieval.Result) *imyrag.Answer {
 	ans := &imyrag.Answer{Question: question, Mode: "extractive", Sentences: []imyrag.Sentence{}, Sources: []imyrag.Source{}}
 	// The informative query terms and their weights, in query order so
 	// that sums are computed the same way every time.
@@ -120,7 +127,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		total += res.IDF[i]
 	}
 	if len(res.Hits) == 0 || total == 0 {
-		return abstain(ans, reasonFor(res)), nil
+		return abstain(ans, reasonFor(res))
 	}
 	cover := func(terms map[string]bool) float64 {
 		var got float64
@@ -151,7 +158,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 	ans.Evidence = evidence(cands, cover)
 	if ans.Evidence < a.opts.MinEvidence {
 		return abstain(ans, fmt.Sprintf("the best passage covers %.0f%% of the question's informative terms; %.0f%% is needed",
-			100*ans.Evidence, 100*a.opts.MinEvidence)), nil
+			100*ans.Evidence, 100*a.opts.MinEvidence))
 	}
 	picked := pick(cands, a.opts.MaxSentences)
 	// Readable order: by passage rank, then by position in the passage.
@@ -169,7 +176,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		if !ok {
 			n = len(ans.Sources) + 1
 			num[c.hit] = n
-			ans.Sources = append(ans.Sources, source(n, res.Hits[c.hit]))
+			ans.Sources = append(ans.Sources, Source(n, res.Hits[c.hit]))
 		}
 		ans.Sentences = append(ans.Sentences, imyrag.Sentence{Text: c.text, Citations: []int{n}, Supported: true, Support: c.coverage})
 		if text.Len() > 0 {
@@ -178,7 +185,7 @@ func (a *Answerer) Answer(ctx context.Context, question string) (*imyrag.Answer,
 		fmt.Fprintf(&text, "%s [%d]", c.text, n)
 	}
 	ans.Text = text.String()
-	return ans, nil
+	return ans
 }
 
 // isTitleLike reports a short line without closing punctuation: an agenda
@@ -336,7 +343,8 @@ func setOf(terms []string) map[string]bool {
 	return m
 }
 
-func source(n int, h retrieval.Hit) imyrag.Source {
+// Source describes hit h as the source numbered n of an answer.
+func Source(n int, h retrieval.Hit) imyrag.Source {
 	c := h.Chunk
 	return imyrag.Source{N: n, ChunkID: c.ID, DocID: c.DocID, Title: h.Document.Title, Kind: h.Document.Kind,
 		Date: h.Document.Date, HeadingPath: c.HeadingPath, PageStart: c.PageStart, PageEnd: c.PageEnd,

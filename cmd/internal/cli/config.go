@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/imy/imyrag/retrieval/answer"
+	"github.com/imy/imyrag/retrieval/ollama"
 )
 
 // Config is every setting of the program. It is filled from defaults, then
@@ -20,6 +24,26 @@ type Config struct {
 	MaxSizeMB int    `json:"max_size_mb"`
 	LogLevel  string `json:"log_level"`
 	LogFormat string `json:"log_format"`
+
+	// LLM is "auto" (use Ollama when it answers, say so and fall back when
+	// it does not) or "off" (lexical search, extractive answers).
+	LLM         string `json:"llm"`
+	OllamaHost  string `json:"ollama_host"`
+	ChatModel   string `json:"chat_model"`
+	EmbedModel  string `json:"embed_model"`
+	AllowRemote bool   `json:"allow_remote_llm"`
+	NumCtx      int    `json:"num_ctx"`
+	// LLMTimeout bounds one streamed answer, in seconds.
+	LLMTimeout int `json:"llm_timeout_s"`
+	// Judge has the model check each cited sentence against its sources.
+	Judge bool `json:"judge"`
+	// Passages is how many passages the model reads; AnswerTokens the room
+	// kept for (and the cap on) the answer.
+	Passages     int `json:"passages"`
+	AnswerTokens int `json:"answer_tokens"`
+	// AuditLog, when set, is a file that records every question, who asked
+	// it, and which sources, model and prompt version answered it.
+	AuditLog string `json:"audit_log"`
 }
 
 // setting describes one configuration value: its flag, environment variable
@@ -57,6 +81,50 @@ var settings = []setting{
 	{"log-format", "IMYRAG_LOG_FORMAT", "log format: text or json",
 		func(c *Config) string { return c.LogFormat },
 		func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"llm", "IMYRAG_LLM", "language model: auto (Ollama when it answers) or off",
+		func(c *Config) string { return c.LLM },
+		func(c *Config, v string) error { c.LLM = v; return nil }},
+	{"ollama-host", "IMYRAG_OLLAMA_HOST", "Ollama server (default $OLLAMA_HOST, then 127.0.0.1:11434)",
+		func(c *Config) string { return c.OllamaHost },
+		func(c *Config, v string) error { c.OllamaHost = v; return nil }},
+	{"chat-model", "IMYRAG_CHAT_MODEL", "Ollama model that writes answers",
+		func(c *Config) string { return c.ChatModel },
+		func(c *Config, v string) error { c.ChatModel = v; return nil }},
+	{"embed-model", "IMYRAG_EMBED_MODEL", "Ollama model that embeds passages and questions",
+		func(c *Config) string { return c.EmbedModel },
+		func(c *Config, v string) error { c.EmbedModel = v; return nil }},
+	{"allow-remote-llm", "IMYRAG_ALLOW_REMOTE_LLM", "allow an Ollama host that is not loopback or private",
+		func(c *Config) string { return strconv.FormatBool(c.AllowRemote) },
+		boolSetter(func(c *Config) *bool { return &c.AllowRemote })},
+	{"num-ctx", "IMYRAG_NUM_CTX", "context length (tokens) requested for answers",
+		func(c *Config) string { return strconv.Itoa(c.NumCtx) },
+		intSetter(func(c *Config) *int { return &c.NumCtx }, 512)},
+	{"llm-timeout", "IMYRAG_LLM_TIMEOUT", "seconds one answer may take, model loading included",
+		func(c *Config) string { return strconv.Itoa(c.LLMTimeout) },
+		intSetter(func(c *Config) *int { return &c.LLMTimeout }, 1)},
+	{"passages", "IMYRAG_PASSAGES", "passages the model reads for an answer (1–20)",
+		func(c *Config) string { return strconv.Itoa(c.Passages) },
+		intSetter(func(c *Config) *int { return &c.Passages }, 1)},
+	{"answer-tokens", "IMYRAG_ANSWER_TOKENS", "tokens kept for the answer, and its length limit",
+		func(c *Config) string { return strconv.Itoa(c.AnswerTokens) },
+		intSetter(func(c *Config) *int { return &c.AnswerTokens }, 16)},
+	{"judge", "IMYRAG_JUDGE", "have the model check every cited sentence against its sources",
+		func(c *Config) string { return strconv.FormatBool(c.Judge) },
+		boolSetter(func(c *Config) *bool { return &c.Judge })},
+	{"audit-log", "IMYRAG_AUDIT_LOG", "file recording questions, askers, sources and models (off when empty)",
+		func(c *Config) string { return c.AuditLog },
+		func(c *Config, v string) error { c.AuditLog = v; return nil }},
+}
+
+func boolSetter(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = b
+		return nil
+	}
 }
 
 // defaultIndexPath is $XDG_DATA_HOME/imyrag/index.db, or
@@ -88,11 +156,18 @@ func defaultConfigPath(getenv func(string) string) string {
 
 func defaults(getenv func(string) string) Config {
 	return Config{
-		Index:     defaultIndexPath(getenv),
-		Workers:   4,
-		MaxSizeMB: 64,
-		LogLevel:  "warn",
-		LogFormat: "text",
+		Index:        defaultIndexPath(getenv),
+		Workers:      4,
+		MaxSizeMB:    64,
+		LogLevel:     "warn",
+		LogFormat:    "text",
+		LLM:          "auto",
+		ChatModel:    ollama.DefaultChatModel,
+		EmbedModel:   ollama.DefaultEmbedModel,
+		NumCtx:       ollama.DefaultNumCtx,
+		LLMTimeout:   int(ollama.DefaultChatTimeout / time.Second),
+		Passages:     answer.DefaultOptions.Passages,
+		AnswerTokens: answer.DefaultOptions.AnswerTokens,
 	}
 }
 
@@ -147,6 +222,26 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("log-format: %q, want text or json", c.LogFormat)
+	}
+	switch c.LLM {
+	case "auto", "off":
+	default:
+		return fmt.Errorf("llm: %q, want auto or off", c.LLM)
+	}
+	if c.OllamaHost != "" {
+		if _, err := ollama.ParseHost(c.OllamaHost); err != nil {
+			return fmt.Errorf("ollama-host: %w", err)
+		}
+	}
+	switch {
+	case c.Passages < 1 || c.Passages > 20:
+		return fmt.Errorf("passages: %d, want 1–20", c.Passages)
+	case c.AnswerTokens >= c.NumCtx:
+		return fmt.Errorf("answer-tokens %d leaves no room in num-ctx %d", c.AnswerTokens, c.NumCtx)
+	case strings.TrimSpace(c.ChatModel) == "":
+		return errors.New("chat-model: empty")
+	case strings.TrimSpace(c.EmbedModel) == "":
+		return errors.New("embed-model: empty")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -10,6 +11,10 @@ import (
 
 	"github.com/imy/imyrag/cmd/internal/progress"
 	"github.com/imy/imyrag/ingest"
+	"github.com/imy/imyrag/ingest/chunk"
+	"github.com/imy/imyrag/retrieval/ollama"
+	"github.com/imy/imyrag/retrieval/store"
+	"github.com/imy/imyrag/retrieval/store/local"
 )
 
 type ingestOptions struct {
@@ -19,6 +24,9 @@ type ingestOptions struct {
 	force  bool
 	quiet  bool
 	json   bool
+	// noEmbed skips the embedding phase; reembed replaces every vector.
+	noEmbed bool
+	reembed bool
 }
 
 func newIngestCmd(e *env) *cobra.Command {
@@ -29,7 +37,10 @@ func newIngestCmd(e *env) *cobra.Command {
 		Short: "Index documents (the bundled corpus when no path is given)",
 		Long: `Index PDF, HTML, text and Markdown files into the local index.
 
-With no PATH the bundled IMY corpus is indexed. Directories are walked
+With no PATH the bundled IMY corpus is indexed. Then every passage without a
+vector is embedded by the Ollama embedding model, so that search is hybrid
+(words and meaning); without a reachable Ollama server the index stays
+lexical and ingest says so — run it again later to add the vectors. Directories are walked
 recursively; a manifest.json in a directory describes its documents (title,
 kind, date, identifiers). Unchanged files are skipped; a changed file is
 re-processed alone. Files that cannot be read are listed with the reason and
@@ -49,6 +60,8 @@ listed), 1 with --strict when any file failed or when nothing could be read.`,
 	f.BoolVar(&o.force, "force", false, "re-process every source, even unchanged ones")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
 	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
+	f.BoolVar(&o.noEmbed, "no-embed", false, "do not compute vectors (search stays lexical)")
+	f.BoolVar(&o.reembed, "reembed", false, "delete every vector and embed the whole index again (after changing --embed-model)")
 	f.IntVar(&workers, "workers", 4, "sources processed at once [IMYRAG_WORKERS]")
 	f.IntVar(&maxSize, "max-size", 64, "largest source file accepted, in MiB [IMYRAG_MAX_SIZE_MB]")
 	return cmd
@@ -106,6 +119,11 @@ func runIngest(e *env, o ingestOptions) error {
 		}
 		return fmt.Errorf("%w (the index keeps every document committed before the error; run ingest again to finish)", err)
 	}
+	if !o.noEmbed {
+		if err := e.embedIndex(idx, o, &res); err != nil {
+			return err
+		}
+	}
 	if o.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -156,5 +174,68 @@ func printSummary(w io.Writer, path string, r ingest.Result) {
 			fmt.Fprintf(w, "  %s: %s\n", f.Source, f.Reason)
 		}
 	}
+	switch {
+	case r.Embedding != nil:
+		em := r.Embedding
+		fmt.Fprintf(w, "vectors (%s, %d dims): %d of %d passages embedded in %s", em.Model, em.Dim, em.Embedded, em.Pending, em.Duration.Round(time.Millisecond))
+		if em.Pending == 0 {
+			fmt.Fprint(w, " — every passage already has one")
+		}
+		fmt.Fprintln(w)
+		for _, f := range em.Skipped {
+			fmt.Fprintf(w, "  %s: %s\n", f.Source, f.Reason)
+		}
+	case r.EmbeddingSkipped != "":
+		fmt.Fprintf(w, "vectors: %s\n", r.EmbeddingSkipped)
+	}
 	fmt.Fprintf(w, "index: %s\n", path)
+}
+
+// embedIndex embeds every passage that lacks a vector. A server that does
+// not answer, or lacks the model, leaves the index lexical and says so; a
+// model different from the index's is an error that says how to re-embed.
+func (e *env) embedIndex(idx *local.Store, o ingestOptions, res *ingest.Result) error {
+	c, err := e.llm()
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		res.EmbeddingSkipped = "not computed: the language model is off (--llm off); search is lexical"
+		return nil
+	}
+	if _, err := c.Version(e.ctx); err != nil {
+		if e.ctx.Err() != nil {
+			return e.ctx.Err()
+		}
+		res.EmbeddingSkipped = fmt.Sprintf("not computed — %v. Search is lexical until then; run `imyrag ingest` again once the server answers", err)
+		return nil
+	}
+	tok, err := chunk.DefaultTokenizer()
+	if err != nil {
+		return err
+	}
+	var bar *progress.Bar
+	opts := ingest.EmbedOptions{Reembed: o.reembed, Count: tok.Count}
+	if !o.quiet && !o.json {
+		bar = progress.NewItems(e.stderr, e.stderrTTY, 0, "embed", "passages")
+		opts.OnProgress = func(done, total int) { bar.Set(done, total) }
+	}
+	er, err := ingest.Embed(e.ctx, idx, c, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	switch {
+	case errors.Is(err, store.ErrEmbeddingModel):
+		return hintError{err, fmt.Sprintf("imyrag ingest --reembed --embed-model %s", c.EmbedModel())}
+	case errors.Is(err, ollama.ErrModelMissing), errors.Is(err, ollama.ErrUnreachable), errors.Is(err, ollama.ErrBusy), errors.Is(err, ollama.ErrTimeout):
+		res.EmbeddingSkipped = fmt.Sprintf("%d of %d passages embedded, then: %v. Search uses the vectors it has; run `imyrag ingest` again to finish", er.Embedded, er.Pending, err)
+		if o.strict {
+			return err
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	res.Embedding = &er
+	return nil
 }

@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/imy/imyrag/retrieval/ollama"
 	"github.com/imy/imyrag/retrieval/store/local"
 )
 
@@ -149,7 +151,17 @@ func newRoot(e *env) *cobra.Command {
 	pf.StringVar(&flagCfg.Index, "index", flagCfg.Index, "index file (embedded store) [IMYRAG_INDEX]")
 	pf.StringVar(&flagCfg.LogLevel, "log-level", flagCfg.LogLevel, "log level: debug, info, warn, error [IMYRAG_LOG_LEVEL]")
 	pf.StringVar(&flagCfg.LogFormat, "log-format", flagCfg.LogFormat, "log format: text or json [IMYRAG_LOG_FORMAT]")
-	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e), newSearchCmd(e), newAskCmd(e))
+	pf.StringVar(&flagCfg.LLM, "llm", flagCfg.LLM, "language model: auto (Ollama when it answers) or off [IMYRAG_LLM]")
+	pf.StringVar(&flagCfg.OllamaHost, "ollama-host", "", "Ollama server, default $OLLAMA_HOST or 127.0.0.1:11434 [IMYRAG_OLLAMA_HOST]")
+	pf.StringVar(&flagCfg.ChatModel, "chat-model", flagCfg.ChatModel, "Ollama model that writes answers [IMYRAG_CHAT_MODEL]")
+	pf.StringVar(&flagCfg.EmbedModel, "embed-model", flagCfg.EmbedModel, "Ollama model that embeds passages and questions [IMYRAG_EMBED_MODEL]")
+	pf.BoolVar(&flagCfg.AllowRemote, "allow-remote-llm", false, "allow an Ollama host that is not loopback or private [IMYRAG_ALLOW_REMOTE_LLM]")
+	pf.IntVar(&flagCfg.NumCtx, "num-ctx", flagCfg.NumCtx, "context length in tokens requested for answers [IMYRAG_NUM_CTX]")
+	pf.IntVar(&flagCfg.LLMTimeout, "llm-timeout", flagCfg.LLMTimeout, "seconds one answer may take, model loading included [IMYRAG_LLM_TIMEOUT]")
+	pf.IntVar(&flagCfg.Passages, "passages", flagCfg.Passages, "passages the model reads for an answer [IMYRAG_PASSAGES]")
+	pf.IntVar(&flagCfg.AnswerTokens, "answer-tokens", flagCfg.AnswerTokens, "tokens kept for the answer, and its length limit [IMYRAG_ANSWER_TOKENS]")
+	pf.StringVar(&flagCfg.AuditLog, "audit-log", "", "append a record of every question, asker, sources and model to FILE [IMYRAG_AUDIT_LOG]")
+	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e), newSearchCmd(e), newAskCmd(e), newChatCmd(e), newModelsCmd(e))
 	return root
 }
 
@@ -170,6 +182,27 @@ func newLogger(w io.Writer, cfg Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// llm returns a client for the configured Ollama server, or nil when the
+// language model is switched off. It does not contact the server.
+func (e *env) llm() (*ollama.Client, error) {
+	if e.cfg.LLM == "off" {
+		return nil, nil
+	}
+	host := e.cfg.OllamaHost
+	if host == "" {
+		host = e.getenv("OLLAMA_HOST")
+	}
+	c, err := ollama.New(e.ctx, ollama.Config{
+		Host: host, AllowRemote: e.cfg.AllowRemote,
+		ChatModel: e.cfg.ChatModel, EmbedModel: e.cfg.EmbedModel,
+		NumCtx: e.cfg.NumCtx, ChatTimeout: time.Duration(e.cfg.LLMTimeout) * time.Second,
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
 }
 
 // openIndex opens the configured embedded index.

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
+	"github.com/imy/imyrag/retrieval/answer"
 )
 
 type searchOptions struct {
@@ -89,7 +91,21 @@ func runSearch(e *env, o searchOptions) error {
 		return err
 	}
 	defer done()
-	res, err := eng.Search(e.ctx, retrieval.Query{Text: o.query, Limit: o.k, PerDoc: o.perDoc, Neighbours: o.neighbours, Filter: o.filter()})
+	q := retrieval.Query{Text: o.query, Limit: o.k, PerDoc: o.perDoc, Neighbours: o.neighbours, Filter: o.filter()}
+	var note string
+	if c, err := e.llm(); err != nil {
+		return err
+	} else if c != nil {
+		// Hybrid when the index holds vectors of the configured model.
+		var vec []float32
+		if vec, note, _ = answer.QueryVector(e.ctx, eng, c, o.query); vec != nil {
+			q.Vector, q.VectorModel = vec, c.EmbedModel()
+		}
+	}
+	res, err := eng.Search(e.ctx, q)
+	if err == nil && note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 	if errors.Is(err, retrieval.ErrBadQuery) {
 		return usageError{err}
 	}
@@ -99,13 +115,25 @@ func runSearch(e *env, o searchOptions) error {
 	if o.json {
 		return writeJSON(e.stdout, res)
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(e.stderr, "Obs: %s\n", n)
+	}
 	if len(res.Hits) == 0 {
 		fmt.Fprintf(e.stdout, "Inga träffar: %s\n", res.Reason)
 		return nil
 	}
 	w := e.stdout
+	hybrid := slices.Contains(res.Legs, "dense")
+	if hybrid {
+		fmt.Fprintln(w, "Hybridsökning (ord + betydelse); poäng = sammanvägd rang (RRF).")
+		fmt.Fprintln(w)
+	}
 	for _, h := range res.Hits {
-		fmt.Fprintf(w, "%2d. %.3f  %s", h.Rank, h.Lexical, h.Document.ID)
+		score := h.Lexical
+		if hybrid {
+			score = h.Score
+		}
+		fmt.Fprintf(w, "%2d. %.3f  %s", h.Rank, score, h.Document.ID)
 		if h.Chunk.PageStart > 0 {
 			fmt.Fprintf(w, "  s. %s", pageRange(h.Chunk.PageStart, h.Chunk.PageEnd))
 		}
