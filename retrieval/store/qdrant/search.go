@@ -1,0 +1,324 @@
+package qdrant
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imy/imyrag"
+	"github.com/imy/imyrag/retrieval"
+	"github.com/imy/imyrag/retrieval/analyze"
+	"github.com/imy/imyrag/retrieval/store"
+)
+
+// Engine searches a Qdrant store with the Query API: a sparse prefetch
+// (our BM25 terms) and a dense prefetch, each with the filter, fused by
+// RRF with an explicit k (60 by default, as the embedded engine) and, on
+// servers ≥ 1.17, the legs' weights; lexical alone when the index or the
+// query has no vector. It implements retrieval.Searcher. Compared with
+// the embedded engine it lacks the quoted-phrase boost and approximates
+// the exact-reference boost with sparse reference terms (sparse.go).
+type Engine struct {
+	s *Store
+	a *analyze.Analyzer
+}
+
+var _ retrieval.Searcher = (*Engine)(nil)
+
+// NewEngine returns a searcher over s; a is the analyzer documents were
+// indexed with (analyze.Default()).
+func NewEngine(s *Store, a *analyze.Analyzer) *Engine { return &Engine{s: s, a: a} }
+
+// Embedding implements retrieval.Searcher.
+func (e *Engine) Embedding(ctx context.Context) (store.EmbeddingSpec, int, error) {
+	spec, err := e.s.Embedding(ctx)
+	if err != nil || spec.IsZero() {
+		return spec, 0, err
+	}
+	n, err := e.s.count(ctx, filterOf(isType(typeChunk), qdrant.NewHasVector(denseName)))
+	return spec, int(n), err
+}
+
+// unitQuery returns the query vector at unit length, or a note why the
+// dense leg cannot run (as the embedded engine says it).
+func unitQuery(q retrieval.Query, spec store.EmbeddingSpec, vectors int) ([]float32, string) {
+	switch {
+	case len(q.Vector) == 0:
+		return nil, ""
+	case vectors == 0:
+		return nil, "dense leg skipped: the index holds no vectors yet (embed it with `imyrag ingest`)"
+	case q.VectorModel != "" && q.VectorModel != spec.Model:
+		return nil, fmt.Sprintf("dense leg skipped: the query was embedded with %s, the index with %s", q.VectorModel, spec.Model)
+	case len(q.Vector) != spec.Dim:
+		return nil, fmt.Sprintf("dense leg skipped: the query vector has %d dimensions, the index's vectors (%s) %d", len(q.Vector), spec.Model, spec.Dim)
+	}
+	v, err := unitVector(q.Vector, spec.Dim)
+	if err != nil {
+		return nil, "dense leg skipped: the query vector is zero or not finite"
+	}
+	return v, ""
+}
+
+// Search implements retrieval.Searcher.
+func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.Result, error) {
+	start := time.Now()
+	q, err := retrieval.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	res := &retrieval.Result{Phrases: q.Phrases, Legs: []string{}, Hits: []retrieval.Hit{}}
+	if len(q.Phrases) > 0 {
+		res.Notes = append(res.Notes, "quoted phrases are matched as words; the Qdrant store does not rank exact phrases first")
+	}
+	terms := retrieval.QueryTerms(e.a, q.Text, q.Refs)
+	if len(q.Filter.DocIDs) > 0 {
+		live, err := e.s.liveVersions(ctx, q.Filter.DocIDs)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range q.Filter.DocIDs {
+			if _, ok := live[id]; !ok {
+				return nil, fmt.Errorf("%w: no document %q in the index", retrieval.ErrBadQuery, id)
+			}
+		}
+	}
+	var qvec []float32
+	if len(q.Vector) > 0 {
+		spec, n, err := e.Embedding(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var note string
+		if qvec, note = unitQuery(q.Query, spec, n); note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+	}
+	res.Terms = make([]string, len(terms))
+	for i, t := range terms {
+		res.Terms[i] = t.Term
+	}
+	if res.IDF, err = e.idf(ctx, res.Terms); err != nil {
+		return nil, err
+	}
+	if len(terms) == 0 && qvec == nil {
+		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	f := searchFilter(q.Filter)
+	var sIdx []uint32
+	var sVal []float32
+	if len(terms) > 0 {
+		sIdx, sVal = QueryVector(terms, q.Refs)
+		res.Legs = append(res.Legs, "lexical")
+	}
+	if qvec != nil {
+		res.Legs = append(res.Legs, "dense")
+	}
+	if !e.s.weightedRRF() && qvec != nil && sIdx != nil && q.Fusion.LexicalWeight != q.Fusion.DenseWeight {
+		res.Notes = append(res.Notes, "fusion weights ignored: the Qdrant server is older than 1.17")
+	}
+	reqs := []*qdrant.QueryPoints{queryRequest(e.s.coll, f, sIdx, sVal, qvec, q.Fusion, e.s.weightedRRF(), q.Candidates)}
+	if sIdx != nil && qvec != nil {
+		// The legs alone, in the same round trip, for each hit's ranks.
+		reqs = append(reqs, legRequest(e.s.coll, f, qdrant.NewQuerySparse(sIdx, sVal), sparseName, q.Candidates),
+			legRequest(e.s.coll, f, qdrant.NewQueryDense(qvec), denseName, q.Candidates))
+	}
+	var batch []*qdrant.BatchResult
+	if err := e.s.do(ctx, "query", func(ctx context.Context) error {
+		var err error
+		batch, err = e.s.client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: e.s.coll, QueryPoints: reqs})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if len(batch) != len(reqs) {
+		return nil, fmt.Errorf("qdrant query: %d results for %d queries", len(batch), len(reqs))
+	}
+	fusedList := batch[0].GetResult()
+	lexRank, lexScore, denseRank := map[string]int{}, map[string]float64{}, map[string]int{}
+	switch {
+	case len(batch) == 3:
+		ranks(batch[1].GetResult(), lexRank, lexScore)
+		ranks(batch[2].GetResult(), denseRank, nil)
+	case sIdx != nil:
+		ranks(fusedList, lexRank, lexScore)
+	default:
+		ranks(fusedList, denseRank, nil)
+	}
+	live, err := e.s.liveVersions(ctx, docIDsOf(fusedList))
+	if err != nil {
+		return nil, err
+	}
+	// Live versions only, then the per-document cap.
+	perDoc := map[string]int{}
+	var picked []*qdrant.ScoredPoint
+	for _, p := range fusedList {
+		pl := payload(p.GetPayload())
+		d := pl.str("doc_id")
+		if v, ok := live[d]; !ok || v != pl.str("version") {
+			continue
+		}
+		if q.PerDoc > 0 && perDoc[d] >= q.PerDoc {
+			continue
+		}
+		perDoc[d]++
+		picked = append(picked, p)
+		if len(picked) == q.Limit {
+			break
+		}
+	}
+	if len(picked) == 0 {
+		switch {
+		case len(terms) == 0:
+			res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		case !q.Filter.Empty():
+			res.Reason = "no passage contains the query's words within the filters"
+		default:
+			res.Reason = "no passage contains the query's words"
+		}
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	if err := e.fill(ctx, res, picked, live, lexRank, lexScore, denseRank, qvec, q.Neighbours); err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+func ranks(pts []*qdrant.ScoredPoint, rank map[string]int, score map[string]float64) {
+	for i, p := range pts {
+		id := p.GetId().GetUuid()
+		rank[id] = i + 1
+		if score != nil {
+			score[id] = float64(p.GetScore())
+		}
+	}
+}
+
+// idf is each term's inverse document frequency over live and stale chunk
+// points alike, as BM25 computes it (the embedded engine's formula), from
+// exact counts on the indexed "terms" payload field, concurrently.
+func (e *Engine) idf(ctx context.Context, terms []string) ([]float64, error) {
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	out := make([]float64, len(terms))
+	counts := make([]uint64, len(terms)+1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range len(terms) + 1 {
+		g.Go(func() error {
+			f := filterOf(isType(typeChunk))
+			if i < len(terms) {
+				f = filterOf(isType(typeChunk), qdrant.NewMatchKeyword("terms", terms[i]))
+			}
+			n, err := e.s.count(gctx, f)
+			counts[i] = n
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	n := float64(counts[len(terms)])
+	for i := range terms {
+		df := float64(counts[i])
+		out[i] = math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
+	return out, nil
+}
+
+// fill loads the picked chunks with their payload (and vectors, for the
+// hits' cosine) and their neighbours of the same live version, and builds
+// the hits.
+func (e *Engine) fill(ctx context.Context, res *retrieval.Result, picked []*qdrant.ScoredPoint, live map[string]string,
+	lexRank map[string]int, lexScore map[string]float64, denseRank map[string]int, qvec []float32, nb int) error {
+	ids := make([]string, len(picked))
+	for i, p := range picked {
+		ids[i] = p.GetId().GetUuid()
+	}
+	pts, err := e.s.get(ctx, "load hits", ids, qdrant.NewWithPayload(true), qvec != nil)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*qdrant.RetrievedPoint, len(pts))
+	for _, p := range pts {
+		byID[p.GetId().GetUuid()] = p
+	}
+	neighbours := map[string][]imyrag.Chunk{}
+	if nb > 0 {
+		var should []*qdrant.Condition
+		for _, p := range picked {
+			pl := payload(p.GetPayload())
+			o := float64(pl.int("ordinal"))
+			should = append(should, qdrant.NewFilterAsCondition(filterOf(
+				qdrant.NewMatchKeyword("doc_id", pl.str("doc_id")), qdrant.NewMatchKeyword("version", pl.str("version")),
+				qdrant.NewRange("ordinal", &qdrant.Range{Gte: qdrant.PtrOf(o - float64(nb)), Lte: qdrant.PtrOf(o + float64(nb))}))))
+		}
+		around, err := e.s.scroll(ctx, "load neighbours", &qdrant.Filter{Must: []*qdrant.Condition{isType(typeChunk)}, Should: should},
+			qdrant.NewWithPayload(true), false)
+		if err != nil {
+			return err
+		}
+		for _, p := range around {
+			c := payload(p.GetPayload()).chunk()
+			neighbours[c.DocID] = append(neighbours[c.DocID], c)
+		}
+	}
+	for _, sp := range picked {
+		p, ok := byID[sp.GetId().GetUuid()]
+		if !ok {
+			continue // deleted since the query
+		}
+		pl := payload(p.GetPayload())
+		c := pl.chunk()
+		id := sp.GetId().GetUuid()
+		h := retrieval.Hit{Rank: len(res.Hits) + 1, Score: float64(sp.GetScore()), Chunk: c,
+			Document: retrieval.DocRef{ID: c.DocID, Title: pl.str("title"), Kind: imyrag.Kind(pl.str("kind")), Date: pl.str("date")},
+			Lexical:  lexScore[id], LexicalRank: lexRank[id], DenseRank: denseRank[id]}
+		if len(res.Legs) == 1 && res.Legs[0] == "lexical" {
+			h.Score = lexScore[id]
+		}
+		if v := denseOf(p.GetVectors()); qvec != nil && v != nil {
+			var dot float64
+			for j := range qvec {
+				dot += float64(qvec[j]) * float64(v[j])
+			}
+			h.Dense = dot
+		}
+		for _, n := range sortedByOrdinal(neighbours[c.DocID]) {
+			if n.ID != c.ID && abs(n.Ordinal-c.Ordinal) <= nb {
+				h.Neighbours = append(h.Neighbours, n)
+			}
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	return nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func sortedByOrdinal(cs []imyrag.Chunk) []imyrag.Chunk {
+	out := make([]imyrag.Chunk, 0, len(cs))
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b imyrag.Chunk) int { return a.Ordinal - b.Ordinal })
+	return out
+}
