@@ -3,16 +3,19 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imy/imyrag/ingest/chunk"
 	"github.com/imy/imyrag/retrieval/ollama"
 	"github.com/imy/imyrag/retrieval/ollama/ollamatest"
 	"github.com/imy/imyrag/retrieval/store"
+	"github.com/imy/imyrag/retrieval/store/local"
 )
 
 func embedClient(t *testing.T, host, model string) *ollama.Client {
@@ -194,5 +197,60 @@ func TestEmbedRefusesWhatLooksTruncated(t *testing.T) {
 	}
 	if !strings.Contains(res.Skipped[0].Reason, "fewer tokens") {
 		t.Fatalf("reason %q", res.Skipped[0].Reason)
+	}
+}
+
+// BenchmarkEmbed measures embedding throughput against the real test server
+// for several batch sizes, over the small corpus (passages/s). The test
+// model is tiny but reads Swedish byte by byte, so absolute numbers say
+// little about bge-m3; the ratios between batch sizes and worker counts show
+// what batching saves per request.
+func BenchmarkEmbed(b *testing.B) {
+	srv := ollamatest.Start(b)
+	srv.Models(b)
+	ctx := context.Background()
+	for _, bc := range []struct{ batch, workers int }{{1, 1}, {4, 1}, {16, 1}, {16, 2}, {32, 2}} {
+		b.Run(fmt.Sprintf("batch=%d/workers=%d", bc.batch, bc.workers), func(b *testing.B) {
+			var passages int
+			var took time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dir := b.TempDir()
+				st, err := local.Open(ctx, filepath.Join(dir, "index.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := New(ctx, st, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var srcs []Source
+				for _, s := range Bundled() {
+					if s.ID == "imy-2023-slutredovisning-innovationssystemet" || s.ID == "imy-2025-innovationshubben-regulatorisk-sandlada" {
+						srcs = append(srcs, s)
+					}
+				}
+				if _, err := p.Run(ctx, srcs); err != nil {
+					b.Fatal(err)
+				}
+				p.Close()
+				c, err := ollama.New(ctx, ollama.Config{Host: srv.Host(), EmbedModel: ollamatest.EmbedModel})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0 := time.Now()
+				res, err := Embed(ctx, st, c, EmbedOptions{Batch: bc.batch, Workers: bc.workers})
+				took += time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				passages += res.Embedded
+				b.StopTimer()
+				st.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(passages)/took.Seconds(), "passages/s")
+		})
 	}
 }

@@ -2,6 +2,7 @@ package ollama
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +28,9 @@ type ChatRequest struct {
 	Temperature float64
 	// Seed makes sampling repeatable when not 0.
 	Seed int
+	// Format constrains the reply: "json" or a JSON schema (Ollama's
+	// format option); nil leaves the reply free.
+	Format json.RawMessage
 }
 
 // ChatResult is what a chat call produced. After an error it holds what was
@@ -81,6 +85,7 @@ func (c *Client) Chat(ctx context.Context, req ChatRequest, onToken func(string)
 		Options:  opts,
 		Truncate: &no,
 		Shift:    &no,
+		Format:   req.Format,
 	}, func(r api.ChatResponse) error {
 		if r.Message.Content != "" {
 			text.WriteString(r.Message.Content)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ollama/ollama/api"
 )
@@ -125,9 +126,14 @@ type Progress struct {
 	Total     int64
 }
 
-// Pull fetches model onto the server, reporting progress. Pulls have no
-// deadline of their own (models are gigabytes); cancel ctx to stop.
+// PullTimeout bounds a pull: models are gigabytes, so it is generous.
+const PullTimeout = 2 * time.Hour
+
+// Pull fetches model onto the server, reporting progress, within
+// PullTimeout; cancel ctx to stop sooner.
 func (c *Client) Pull(ctx context.Context, model string, fn func(Progress)) error {
+	ctx, cancel := context.WithTimeout(ctx, PullTimeout)
+	defer cancel()
 	err := c.api.Pull(ctx, &api.PullRequest{Model: model}, func(p api.ProgressResponse) error {
 		if fn != nil {
 			fn(Progress{Status: p.Status, Digest: p.Digest, Completed: p.Completed, Total: p.Total})
