@@ -13,24 +13,30 @@ type Retrieved struct {
 
 // ItemScores are the retrieval scores of one answerable item.
 type ItemScores struct {
-	ID   string
-	Kind string
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
 	// FirstHit is the 1-based rank of the first chunk that hits any
 	// evidence quote, 0 when none does.
-	FirstHit int
+	FirstHit int `json:"first_hit"`
 	// HitAt[k] and CoverAt[k]: at least one / every quote hit in the top k.
-	HitAt   map[int]bool
-	CoverAt map[int]bool
+	HitAt   map[int]bool `json:"hit_at"`
+	CoverAt map[int]bool `json:"coverage_at"`
 	// DocRecallAt[k] is the share of expected documents among the top k.
-	DocRecallAt map[int]float64
-	NDCG10      float64
+	DocRecallAt map[int]float64 `json:"doc_recall_at"`
+	NDCG10      float64         `json:"ndcg10"`
 }
 
-// Ks are the cut-offs the metrics are computed at.
+// Ks are the default cut-offs the metrics are computed at.
 var Ks = []int{1, 3, 5, 10}
 
-// ScoreRetrieval scores one item's ranked chunks.
+// ScoreRetrieval scores one item's ranked chunks at the cut-offs Ks.
 func ScoreRetrieval(it Item, ranked []Retrieved) ItemScores {
+	return ScoreRetrievalAt(it, ranked, Ks)
+}
+
+// ScoreRetrievalAt scores one item's ranked chunks at the cut-offs ks.
+// nDCG is always at 10.
+func ScoreRetrievalAt(it Item, ranked []Retrieved, ks []int) ItemScores {
 	s := ItemScores{ID: it.ID, Kind: it.Kind, HitAt: map[int]bool{}, CoverAt: map[int]bool{}, DocRecallAt: map[int]float64{}}
 	quotes := make([][]string, len(it.Evidence))
 	for i, q := range it.Evidence {
@@ -57,7 +63,7 @@ func ScoreRetrieval(it Item, ranked []Retrieved) ItemScores {
 			}
 		}
 	}
-	for _, k := range Ks {
+	for _, k := range ks {
 		all := len(quotes) > 0
 		for _, h := range hitBy {
 			if h == 0 || h > k {
@@ -114,17 +120,23 @@ type Summary struct {
 	NDCG10      float64         `json:"ndcg10"`
 }
 
-// Summarize averages scores, overall and per kind ("all" is the overall).
+// Summarize averages scores, overall and per kind ("all" is the overall),
+// at the cut-offs the scores were computed at.
 func Summarize(scores []ItemScores) map[string]Summary {
 	groups := map[string][]ItemScores{"all": scores}
 	for _, s := range scores {
 		groups[s.Kind] = append(groups[s.Kind], s)
 	}
+	ks := CutOffs(scores)
 	out := map[string]Summary{}
 	for kind, ss := range groups {
 		sum := Summary{Items: len(ss), HitAt: map[int]float64{}, CoverAt: map[int]float64{}, DocRecallAt: map[int]float64{}}
+		if len(ss) == 0 {
+			out[kind] = sum
+			continue
+		}
 		for _, s := range ss {
-			for _, k := range Ks {
+			for _, k := range ks {
 				sum.HitAt[k] += b2f(s.HitAt[k])
 				sum.CoverAt[k] += b2f(s.CoverAt[k])
 				sum.DocRecallAt[k] += s.DocRecallAt[k]
@@ -135,7 +147,7 @@ func Summarize(scores []ItemScores) map[string]Summary {
 			sum.NDCG10 += s.NDCG10
 		}
 		n := float64(len(ss))
-		for _, k := range Ks {
+		for _, k := range ks {
 			sum.HitAt[k] /= n
 			sum.CoverAt[k] /= n
 			sum.DocRecallAt[k] /= n
@@ -145,6 +157,22 @@ func Summarize(scores []ItemScores) map[string]Summary {
 		out[kind] = sum
 	}
 	return out
+}
+
+// CutOffs returns the cut-offs the scores were computed at, ascending.
+func CutOffs(scores []ItemScores) []int {
+	set := map[int]bool{}
+	for _, s := range scores {
+		for k := range s.HitAt {
+			set[k] = true
+		}
+	}
+	ks := make([]int, 0, len(set))
+	for k := range set {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks
 }
 
 // Kinds returns the group names of a summary map, "all" first.
