@@ -58,8 +58,8 @@ Either way, when the sources do not support an answer it says so
 // answerer builds the answering pipeline: the engine, and the Ollama client
 // when the language model is on and its server answers. It tells the user
 // on stderr when the model is on but unreachable.
-func (e *env) answerer(judge bool) (*answer.Answerer, *retrieval.Engine, func(), error) {
-	eng, done, err := e.engine()
+func (e *env) answerer(judge bool) (*answer.Answerer, retrieval.Searcher, func(), error) {
+	eng, done, err := e.searcher()
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,7 +20,9 @@ import (
 // the config file, then IMYRAG_* environment variables, then flags, and
 // validated before use.
 type Config struct {
-	Index     string `json:"index"`
+	Index string `json:"index"`
+	// StoreConfig chooses the backend (store.go).
+	StoreConfig
 	Workers   int    `json:"workers"`
 	MaxSizeMB int    `json:"max_size_mb"`
 	LogLevel  string `json:"log_level"`
@@ -44,6 +47,16 @@ type Config struct {
 	// AuditLog, when set, is a file that records every question, who asked
 	// it, and which sources, model and prompt version answered it.
 	AuditLog string `json:"audit_log"`
+
+	// Addr is the address `imyrag serve` listens on; Token, when set, is
+	// the bearer token every API request must carry (required when Addr is
+	// not loopback). MaxConcurrent answers may use the model at once, Queue
+	// more wait; ShutdownTimeout (seconds) lets requests finish on exit.
+	Addr            string `json:"addr"`
+	Token           string `json:"token"`
+	MaxConcurrent   int    `json:"max_concurrent"`
+	Queue           int    `json:"queue"`
+	ShutdownTimeout int    `json:"shutdown_timeout_s"`
 }
 
 // setting describes one configuration value: its flag, environment variable
@@ -114,6 +127,21 @@ var settings = []setting{
 	{"audit-log", "IMYRAG_AUDIT_LOG", "file recording questions, askers, sources and models (off when empty)",
 		func(c *Config) string { return c.AuditLog },
 		func(c *Config, v string) error { c.AuditLog = v; return nil }},
+	{"addr", "IMYRAG_ADDR", "address `imyrag serve` listens on (host:port)",
+		func(c *Config) string { return c.Addr },
+		func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"token", "IMYRAG_TOKEN", "bearer token the HTTP API requires (needed off loopback)",
+		func(c *Config) string { return c.Token },
+		func(c *Config, v string) error { c.Token = v; return nil }},
+	{"max-concurrent", "IMYRAG_MAX_CONCURRENT", "answers generated at once by `imyrag serve`",
+		func(c *Config) string { return strconv.Itoa(c.MaxConcurrent) },
+		intSetter(func(c *Config) *int { return &c.MaxConcurrent }, 1)},
+	{"queue", "IMYRAG_QUEUE", "answers waiting for a turn before 429",
+		func(c *Config) string { return strconv.Itoa(c.Queue) },
+		intSetter(func(c *Config) *int { return &c.Queue }, 0)},
+	{"shutdown-timeout", "IMYRAG_SHUTDOWN_TIMEOUT", "seconds `imyrag serve` lets requests finish on exit",
+		func(c *Config) string { return strconv.Itoa(c.ShutdownTimeout) },
+		intSetter(func(c *Config) *int { return &c.ShutdownTimeout }, 0)},
 }
 
 func boolSetter(field func(*Config) *bool) func(*Config, string) error {
@@ -168,6 +196,11 @@ func defaults(getenv func(string) string) Config {
 		LLMTimeout:   int(ollama.DefaultChatTimeout / time.Second),
 		Passages:     answer.DefaultOptions.Passages,
 		AnswerTokens: answer.DefaultOptions.AnswerTokens,
+
+		Addr:            "127.0.0.1:8080",
+		MaxConcurrent:   2,
+		Queue:           8,
+		ShutdownTimeout: 30,
 	}
 }
 
@@ -242,6 +275,17 @@ func (c Config) Validate() error {
 		return errors.New("chat-model: empty")
 	case strings.TrimSpace(c.EmbedModel) == "":
 		return errors.New("embed-model: empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: %q, want host:port (e.g. 127.0.0.1:8080): %v", c.Addr, err)
+	}
+	switch {
+	case c.MaxConcurrent < 1:
+		return fmt.Errorf("max-concurrent: %d, want ≥ 1", c.MaxConcurrent)
+	case c.Queue < 0:
+		return fmt.Errorf("queue: %d, want ≥ 0", c.Queue)
+	case c.ShutdownTimeout < 0:
+		return fmt.Errorf("shutdown-timeout: %d, want ≥ 0", c.ShutdownTimeout)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func newIndexCmd(e *env) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return runIndexCheck(e, checkJSON) },
 	}
 	check.Flags().BoolVar(&checkJSON, "json", false, "print JSON")
-	cmd.AddCommand(stats, check)
+	cmd.AddCommand(stats, check, newIndexMigrateCmd(e))
 	return cmd
 }
 
@@ -41,7 +41,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func runIndexStats(e *env, asJSON bool) error {
-	idx, err := e.openExistingIndex()
+	idx, err := e.openStore(false)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runIndexStats(e *env, asJSON bool) error {
 }
 
 func runIndexCheck(e *env, asJSON bool) error {
-	idx, err := e.openExistingIndex()
+	idx, err := e.openStore(false)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func runIndexCheck(e *env, asJSON bool) error {
 			return err
 		}
 	} else if len(problems) == 0 {
-		fmt.Fprintf(e.stdout, "ok: %s\n", idx.Path())
+		fmt.Fprintf(e.stdout, "ok: %s\n", idx.Location())
 	} else {
 		for _, p := range problems {
 			switch {

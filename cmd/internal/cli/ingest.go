@@ -14,7 +14,6 @@ import (
 	"github.com/imy/imyrag/ingest/chunk"
 	"github.com/imy/imyrag/retrieval/ollama"
 	"github.com/imy/imyrag/retrieval/store"
-	"github.com/imy/imyrag/retrieval/store/local"
 )
 
 type ingestOptions struct {
@@ -75,7 +74,7 @@ func runIngest(e *env, o ingestOptions) error {
 	} else {
 		sources, discoverFails = ingest.Discover(o.paths)
 	}
-	idx, err := e.openIndex()
+	idx, err := e.openStore(true)
 	if err != nil {
 		return err
 	}
@@ -115,7 +114,7 @@ func runIngest(e *env, o ingestOptions) error {
 	res.Failed = append(discoverFails, res.Failed...)
 	if err != nil {
 		if len(res.Failed) > 0 && !o.quiet {
-			printSummary(e.stderr, idx.Path(), res)
+			printSummary(e.stderr, idx.Location(), res)
 		}
 		return fmt.Errorf("%w (the index keeps every document committed before the error; run ingest again to finish)", err)
 	}
@@ -131,7 +130,7 @@ func runIngest(e *env, o ingestOptions) error {
 			return err
 		}
 	} else if !o.quiet {
-		printSummary(e.stderr, idx.Path(), res)
+		printSummary(e.stderr, idx.Location(), res)
 	} else {
 		for _, f := range res.Failed {
 			fmt.Fprintf(e.stderr, "failed %s: %s\n", f.Source, f.Reason)
@@ -194,7 +193,7 @@ func printSummary(w io.Writer, path string, r ingest.Result) {
 // embedIndex embeds every passage that lacks a vector. A server that does
 // not answer, or lacks the model, leaves the index lexical and says so; a
 // model different from the index's is an error that says how to re-embed.
-func (e *env) embedIndex(idx *local.Store, o ingestOptions, res *ingest.Result) error {
+func (e *env) embedIndex(idx ingest.VectorIndex, o ingestOptions, res *ingest.Result) error {
 	c, err := e.llm()
 	if err != nil {
 		return err

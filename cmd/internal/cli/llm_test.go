@@ -246,3 +246,18 @@ func TestQuestionsOnlyInTheAuditLog(t *testing.T) {
 		t.Fatalf("audit record %v: %s", err, data)
 	}
 }
+
+// This machine has no route to a model registry: the real server's failure
+// comes back as a clear error naming the model, after the progress output.
+func TestModelsPullWithoutRegistry(t *testing.T) {
+	dir := t.TempDir()
+	llm := testLLM(t)
+	llm["IMYRAG_CHAT_MODEL"] = "imyrag-not-in-any-registry"
+	code, _, stderr := runWith(t, dir, llm, "", "models", "pull", "--only", "chat")
+	if code != 1 || !strings.Contains(stderr, "imyrag-not-in-any-registry") || !strings.Contains(stderr, "pull") {
+		t.Fatalf("models pull: code %d\n%s", code, stderr)
+	}
+	if code, _, stderr = runWith(t, dir, llm, "", "models", "pull", "--only", "both"); code != 2 {
+		t.Fatalf("models pull --only both: code %d\n%s", code, stderr)
+	}
+}

@@ -149,6 +149,7 @@ func newRoot(e *env) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.configPath, "config", "", "config file (JSON; default $XDG_CONFIG_HOME/imyrag/config.json)")
 	pf.StringVar(&flagCfg.Index, "index", flagCfg.Index, "index file (embedded store) [IMYRAG_INDEX]")
+	addStoreFlags(pf, &flagCfg)
 	pf.StringVar(&flagCfg.LogLevel, "log-level", flagCfg.LogLevel, "log level: debug, info, warn, error [IMYRAG_LOG_LEVEL]")
 	pf.StringVar(&flagCfg.LogFormat, "log-format", flagCfg.LogFormat, "log format: text or json [IMYRAG_LOG_FORMAT]")
 	pf.StringVar(&flagCfg.LLM, "llm", flagCfg.LLM, "language model: auto (Ollama when it answers) or off [IMYRAG_LLM]")
@@ -161,7 +162,7 @@ func newRoot(e *env) *cobra.Command {
 	pf.IntVar(&flagCfg.Passages, "passages", flagCfg.Passages, "passages the model reads for an answer [IMYRAG_PASSAGES]")
 	pf.IntVar(&flagCfg.AnswerTokens, "answer-tokens", flagCfg.AnswerTokens, "tokens kept for the answer, and its length limit [IMYRAG_ANSWER_TOKENS]")
 	pf.StringVar(&flagCfg.AuditLog, "audit-log", "", "append a record of every question, asker, sources and model to FILE [IMYRAG_AUDIT_LOG]")
-	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e), newSearchCmd(e), newAskCmd(e), newChatCmd(e), newModelsCmd(e))
+	root.AddCommand(newIngestCmd(e), newIndexCmd(e), newDocsCmd(e), newSearchCmd(e), newAskCmd(e), newChatCmd(e), newModelsCmd(e), newServeCmd(e), newBatchCmd(e), newEvalCmd(e))
 	return root
 }
 

@@ -86,7 +86,7 @@ func (e *env) engine() (*retrieval.Engine, func(), error) {
 }
 
 func runSearch(e *env, o searchOptions) error {
-	eng, done, err := e.engine()
+	eng, done, err := e.searcher()
 	if err != nil {
 		return err
 	}
