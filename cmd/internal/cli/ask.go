@@ -63,25 +63,35 @@ func (e *env) answerer(judge bool) (*answer.Answerer, retrieval.Searcher, func()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tok, err := chunk.DefaultTokenizer()
+	a, _, err := e.newAnswerer(eng, answer.Options{Judge: judge})
 	if err != nil {
 		done()
 		return nil, nil, nil, err
+	}
+	return a, eng, done, nil
+}
+
+// newAnswerer builds the answering pipeline over s, with opts on top of the
+// configured passages and answer tokens. It returns the Ollama client too,
+// nil when the model is off or its server does not answer.
+func (e *env) newAnswerer(s answer.Searcher, opts answer.Options) (*answer.Answerer, *ollama.Client, error) {
+	tok, err := chunk.DefaultTokenizer()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.reachableLLM()
+	if err != nil {
+		return nil, nil, err
 	}
 	var (
 		emb  answer.Embedder
 		chat answer.Chatter
 	)
-	if c, err := e.reachableLLM(); err != nil {
-		done()
-		return nil, nil, nil, err
-	} else if c != nil {
+	if c != nil { // never a nil *ollama.Client inside a non-nil interface
 		emb, chat = c, c
 	}
-	a := answer.New(eng, emb, chat, tok, analyze.Default(), answer.Options{
-		Judge: judge, Passages: e.cfg.Passages, AnswerTokens: e.cfg.AnswerTokens,
-	})
-	return a, eng, done, nil
+	opts.Passages, opts.AnswerTokens = e.cfg.Passages, e.cfg.AnswerTokens
+	return answer.New(s, emb, chat, tok, analyze.Default(), opts), c, nil
 }
 
 // reachableLLM returns the Ollama client when the model is on and the

@@ -19,7 +19,6 @@ import (
 
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/cmd/internal/progress"
-	"github.com/imy/imyrag/ingest/chunk"
 	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/answer"
@@ -105,26 +104,11 @@ func (e *env) pipelineWith(opts answer.Options) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := chunk.DefaultTokenizer()
-	if err != nil {
+	p := &pipeline{engine: retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{}), index: idx}
+	if p.answerer, p.llm, err = e.newAnswerer(p.engine, opts); err != nil {
 		idx.Close()
 		return nil, err
 	}
-	c, err := e.reachableLLM()
-	if err != nil {
-		idx.Close()
-		return nil, err
-	}
-	p := &pipeline{engine: retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{}), index: idx, llm: c}
-	var (
-		emb  answer.Embedder
-		chat answer.Chatter
-	)
-	if c != nil {
-		emb, chat = c, c
-	}
-	opts.Passages, opts.AnswerTokens = e.cfg.Passages, e.cfg.AnswerTokens
-	p.answerer = answer.New(p.engine, emb, chat, tok, analyze.Default(), opts)
 	return p, nil
 }
 
