@@ -222,6 +222,13 @@ func (a *Answerer) Answer(ctx context.Context, req Request) (*Result, error) {
 	}
 	t0 := time.Now()
 	res, err := a.search.Search(ctx, q)
+	if errors.Is(err, retrieval.ErrBadQuery) && searchText != question {
+		// The model's rewrite cannot be searched: search the question as
+		// asked, and say so.
+		problems = append(problems, fmt.Sprintf("den omskrivna frågan kunde inte sökas (%v); sökningen använder frågan som den står", err))
+		searchText, q.Text, q.Vector, q.VectorModel = question, question, nil, ""
+		res, err = a.search.Search(ctx, q)
+	}
 	out.Timings.Search = time.Since(t0)
 	if err != nil {
 		return nil, err
@@ -258,8 +265,9 @@ func (a *Answerer) Answer(ctx context.Context, req Request) (*Result, error) {
 		gen          ollama.ChatResult
 		dropped      int
 	)
+	var guess float64 // a raised ratio for this question only
 	for attempt := 0; ; attempt++ {
-		ratio := a.tokenRatio()
+		ratio := max(a.tokenRatio(), guess)
 		var ferr error
 		system, user, used, dropped, ferr = a.fit(out.Lang, question, res.Hits, ratio)
 		if ferr != nil {
@@ -276,15 +284,17 @@ func (a *Answerer) Answer(ctx context.Context, req Request) (*Result, error) {
 		out.Timings.Generate += time.Since(t0)
 		if errors.Is(err, ollama.ErrContextLength) && gen.Text == "" && attempt < 4 {
 			// The model counts more tokens than we do: assume a larger
-			// ratio and fit again.
-			a.setRatio(min(ratio*1.6, 16))
+			// ratio for this question and fit again. Only a measured ratio
+			// is kept for the next question.
+			ratio = min(ratio*1.6, 16)
+			guess = ratio
 			continue
 		}
 		break
 	}
 	if err == nil && gen.PromptEvalCount > 0 {
 		if n := a.count.Count(system) + a.count.Count(user); n > 0 {
-			a.setRatio(1.05 * float64(gen.PromptEvalCount) / float64(n))
+			a.setRatio(max(1, 1.05*float64(gen.PromptEvalCount)/float64(n)))
 		}
 	}
 	if dropped > 0 {
@@ -294,11 +304,20 @@ func (a *Answerer) Answer(ctx context.Context, req Request) (*Result, error) {
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case strings.TrimSpace(gen.Text) == "":
+		// Nothing was written (an error before the first token, a stream
+		// that ended at once, or a model that spent its tokens thinking):
+		// quote the sources instead of showing an empty answer.
+		why := "språkmodellen skrev inget svar"
+		if err != nil {
+			why = "språkmodellen kunde inte användas: " + err.Error()
+		} else if gen.DoneReason != "" {
+			why += " (" + gen.DoneReason + ")"
+		}
+		ext.Problems = append(ext.Problems, why+"; svaret är i stället citat ur källorna")
+		return finish(ext)
 	case errors.Is(err, ollama.ErrCutOff):
 		problems = append(problems, "svaret avbröts innan det var klart: "+err.Error())
-	case err != nil && gen.Text == "":
-		ext.Problems = append(ext.Problems, "språkmodellen kunde inte användas: "+err.Error()+"; svaret är i stället citat ur källorna")
-		return finish(ext)
 	case err != nil:
 		problems = append(problems, "svaret avbröts: "+err.Error())
 	}
@@ -432,7 +451,7 @@ func (a *Answerer) rewrite(ctx context.Context, lang prompts.Lang, history []pro
 	}
 	s := strings.TrimSpace(r.Text)
 	s = strings.Trim(s, "\"'«»”“")
-	if s == "" || strings.Count(s, "\n") > 2 || len([]rune(s)) > 4*len([]rune(followUp))+800 {
+	if s == "" || strings.Count(s, "\n") > 2 || len([]rune(s)) > min(4*len([]rune(followUp))+800, retrieval.MaxQueryRunes) {
 		return "", fmt.Errorf("modellen gav ingen användbar fråga")
 	}
 	return s, nil

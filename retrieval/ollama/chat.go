@@ -115,6 +115,10 @@ func (c *Client) Chat(ctx context.Context, req ChatRequest, onToken func(string)
 			return res, fmt.Errorf("chat with %s at %s: the answer stopped after %d characters (%v): %w", model, c.base, text.Len(), err, ErrCutOff)
 		}
 		return res, c.classify(ctx, "chat", model, err)
+	case !res.Done && ctx.Err() != nil:
+		// The api client ends a stream quietly when its deadline cuts the
+		// body: the cause is the deadline, not the server.
+		return res, c.classify(ctx, "chat", model, ctx.Err())
 	case !res.Done:
 		return res, fmt.Errorf("chat with %s at %s: the answer stream ended after %d characters without the server's final message (did the server stop?): %w",
 			model, c.base, text.Len(), ErrCutOff)

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -112,9 +113,29 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ip := net.ParseIP(base.Hostname()); ip != nil && ip.IsUnspecified() {
+		// OLLAMA_HOST=0.0.0.0 is how servers are told to listen on every
+		// interface; a client reaches such a server on loopback.
+		base.Host = net.JoinHostPort("127.0.0.1", base.Port())
+	}
 	if !cfg.AllowRemote {
 		if err := CheckLocal(ctx, base.Hostname()); err != nil {
 			return nil, err
+		}
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if !cfg.AllowRemote {
+		// The name was checked once above; check the address actually
+		// dialled too, so that a DNS change cannot send questions away.
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !localIP(ip) {
+				return fmt.Errorf("ollama host %s resolved to %s, which is not a loopback or private address: %w", base.Hostname(), host, ErrRemoteHost)
+			}
+			return nil
 		}
 	}
 	hc := &http.Client{
@@ -122,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		// call carries a context deadline instead.
 		Transport: &http.Transport{
 			Proxy:               nil, // never route model traffic through a proxy
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:         dialer.DialContext,
 			MaxIdleConnsPerHost: 8,
 			IdleConnTimeout:     90 * time.Second,
 		},
@@ -195,12 +216,17 @@ func CheckLocal(ctx context.Context, host string) error {
 		addrs = ips
 	}
 	for _, ip := range addrs {
-		if !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+		if !localIP(ip) {
 			return fmt.Errorf("ollama host %s (%s) is not a loopback or private address; questions and documents would leave this network. Use a local server, or pass --allow-remote-llm (IMYRAG_ALLOW_REMOTE_LLM=1) if this host is IMY's own: %w",
 				host, ip, ErrRemoteHost)
 		}
 	}
 	return nil
+}
+
+// localIP reports a loopback, private or link-local address.
+func localIP(ip net.IP) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()
 }
 
 // Errors callers branch on; Client methods wrap them with what to do.
@@ -228,9 +254,15 @@ func (c *Client) classify(ctx context.Context, op, model string, err error) erro
 	}
 	var se api.StatusError
 	switch {
+	case errors.Is(err, ErrRemoteHost):
+		return fmt.Errorf("%s: %w", op, err)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		return fmt.Errorf("%s with %s at %s: no answer before the deadline; the model may still be loading or the server is overloaded — try again, or raise --llm-timeout: %w",
-			op, model, c.base, ErrTimeout)
+		hint := "try again shortly"
+		if op == "chat" {
+			hint = "try again, or raise --llm-timeout"
+		}
+		return fmt.Errorf("%s with %s at %s: no answer before the deadline; the model may still be loading or the server is overloaded — %s: %w",
+			op, model, c.base, hint, ErrTimeout)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s with %s: %w", op, model, err)
 	case errors.As(err, &se):

@@ -80,6 +80,11 @@ func TestNewRefusesRemoteHostUnlessAllowed(t *testing.T) {
 	if _, err := ollama.New(ctx, ollama.Config{Host: "8.8.8.8", AllowRemote: true}); err != nil {
 		t.Fatalf("New(remote, allowed) = %v", err)
 	}
+	// A server told to listen on every interface is reached on loopback.
+	c, err := ollama.New(ctx, ollama.Config{Host: "0.0.0.0:11434"})
+	if err != nil || c.Host() != "http://127.0.0.1:11434" {
+		t.Fatalf("New(0.0.0.0) = %v, %v; want http://127.0.0.1:11434", c.Host(), err)
+	}
 }
 
 // testClient returns a client of the shared test server with the test
