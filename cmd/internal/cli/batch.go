@@ -20,10 +20,8 @@ import (
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/cmd/internal/progress"
 	"github.com/imy/imyrag/retrieval"
-	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/answer"
 	"github.com/imy/imyrag/retrieval/ollama"
-	"github.com/imy/imyrag/retrieval/store/local"
 )
 
 type batchOptions struct {
@@ -89,8 +87,8 @@ a language model they are extractive, as with 'imyrag ask'.`,
 // pipeline is the answering pipeline with what it is built from.
 type pipeline struct {
 	answerer *answer.Answerer
-	engine   *retrieval.Engine
-	index    *local.Store
+	engine   retrieval.Searcher
+	index    indexStore
 	// llm is the Ollama client when the model is on and its server
 	// answers; nil means extractive answers and lexical search.
 	llm *ollama.Client
@@ -100,11 +98,11 @@ type pipeline struct {
 // top of the configured passages and answer tokens. The caller closes
 // p.index.
 func (e *env) pipelineWith(opts answer.Options) (*pipeline, error) {
-	idx, err := e.openExistingIndex()
+	idx, eng, err := e.openSearch()
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{engine: retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{}), index: idx}
+	p := &pipeline{engine: eng, index: idx}
 	if p.answerer, p.llm, err = e.newAnswerer(p.engine, opts); err != nil {
 		idx.Close()
 		return nil, err

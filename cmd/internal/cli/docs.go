@@ -42,7 +42,7 @@ func newDocsCmd(e *env) *cobra.Command {
 }
 
 func runDocsList(e *env, asJSON bool) error {
-	idx, err := e.openExistingIndex()
+	idx, err := e.openStore(false)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ type docsShowOptions struct {
 }
 
 func runDocsShow(e *env, o docsShowOptions) error {
-	idx, err := e.openExistingIndex()
+	idx, err := e.openStore(false)
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,7 @@ func runEval(e *env, o evalOptions) error {
 	bar := progress.NewItems(e.stderr, e.stderrTTY, len(items), "eval", "items")
 	rep, err := eval.Run(ctx, items, search, p.answerer, eval.Options{
 		Ks: o.ks, Runs: o.runs, Workers: o.workers, Judges: judges, Problems: problems,
-		Settings: eval.Settings{Set: o.set, Index: e.cfg.Index, Commit: commit(), Started: time.Now().UTC()},
+		Settings: eval.Settings{Set: o.set, Index: p.index.Location(), Commit: commit(), Started: time.Now().UTC()},
 		Progress: func(done, total int) { bar.Set(done, total) },
 	})
 	bar.Finish()

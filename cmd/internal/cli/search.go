@@ -10,7 +10,6 @@ import (
 
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/retrieval"
-	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/answer"
 )
 
@@ -75,14 +74,6 @@ phrases" rank passages that contain them word for word first.`,
 	cmd.Flags().IntVar(&o.neighbours, "neighbours", 0, "attach this many neighbouring chunks to each hit (JSON)")
 	addFilterFlags(cmd, &o)
 	return cmd
-}
-
-func (e *env) engine() (*retrieval.Engine, func(), error) {
-	idx, err := e.openExistingIndex()
-	if err != nil {
-		return nil, nil, err
-	}
-	return retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{}), func() { idx.Close() }, nil
 }
 
 func runSearch(e *env, o searchOptions) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,7 +12,6 @@ import (
 	"github.com/imy/imyrag/cmd/internal/audit"
 	"github.com/imy/imyrag/cmd/internal/server"
 	"github.com/imy/imyrag/ingest/chunk"
-	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/answer"
 )
@@ -56,14 +56,17 @@ func runServe(e *env, listening func(url string)) error {
 	if !server.IsLoopback(e.cfg.Addr) && e.cfg.Token == "" {
 		return usageError{fmt.Errorf("addr %s is not a loopback address: %w (set --token or IMYRAG_TOKEN)", e.cfg.Addr, server.ErrNoToken)}
 	}
-	idx, err := e.openExistingIndex()
+	idx, eng, err := e.openSearch()
 	if err != nil {
 		return err
 	}
 	defer idx.Close()
-	eng := retrieval.NewEngine(idx, analyze.Default(), retrieval.Options{})
-	if err := eng.Warm(e.ctx); err != nil {
-		return fmt.Errorf("load the index: %w", err)
+	if w, ok := eng.(interface{ Warm(context.Context) error }); ok {
+		// Build the embedded store's search snapshot before the first
+		// question rather than during it.
+		if err := w.Warm(e.ctx); err != nil {
+			return fmt.Errorf("load the index: %w", err)
+		}
 	}
 	deps := server.Deps{Store: idx, Engine: eng, Analyzer: analyze.Default(),
 		Answer: answer.Options{Passages: e.cfg.Passages, AnswerTokens: e.cfg.AnswerTokens},

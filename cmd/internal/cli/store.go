@@ -156,16 +156,27 @@ func (e *env) openStore(create bool) (indexStore, error) {
 
 // searcher opens the configured index for searching.
 func (e *env) searcher() (retrieval.Searcher, func(), error) {
-	if !e.usesQdrant() {
-		eng, done, err := e.engine()
-		if err != nil {
-			return nil, nil, err
-		}
-		return eng, done, nil
-	}
-	s, err := e.openQdrant(false)
+	st, eng, err := e.openSearch()
 	if err != nil {
 		return nil, nil, err
 	}
-	return qdrant.NewEngine(s, analyze.Default()), func() { s.Close() }, nil
+	return eng, func() { st.Close() }, nil
+}
+
+// openSearch opens the configured index for reading and searching: the
+// store (documents, chunks, stats) and the search engine over it. The
+// caller closes the store.
+func (e *env) openSearch() (indexStore, retrieval.Searcher, error) {
+	st, err := e.openStore(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch s := st.(type) {
+	case qdrantStore:
+		return st, qdrant.NewEngine(s.Store, analyze.Default()), nil
+	case localStore:
+		return st, retrieval.NewEngine(s.Store, analyze.Default(), retrieval.Options{}), nil
+	}
+	st.Close()
+	return nil, nil, fmt.Errorf("no search engine for the index at %s", st.Location())
 }
