@@ -9,8 +9,10 @@ BENCHTIME ?= 1x
 help: ## list targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
+# -buildvcs=auto: stamp the commit (eval reports record it) even where
+# GOFLAGS says -buildvcs=false.
 build: ## build bin/imyrag
-	$(GO) build -trimpath -o $(BIN) ./cmd/imyrag
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/imyrag
 
 test: unit fuzz ## vet, all tests, and a short run of every fuzz target
 
