@@ -114,6 +114,17 @@ func runSearch(e *env, o searchOptions) error {
 		return nil
 	}
 	w := e.stdout
+	marked := res.Terms
+	if len(res.Expansions) > 0 {
+		// Say which synonyms were searched too, so that a passage without
+		// the question's words explains itself.
+		var syn []string
+		for _, x := range res.Expansions {
+			syn = append(syn, x.Term+" ("+x.From+")")
+			marked = append(slices.Clip(marked), x.Term)
+		}
+		fmt.Fprintf(w, "Sökte även synonymer (ordstam, i parentes frågans ord): %s\n\n", strings.Join(syn, ", "))
+	}
 	hybrid := slices.Contains(res.Legs, "dense")
 	if hybrid {
 		fmt.Fprintln(w, "Hybridsökning (ord + betydelse); poäng = sammanvägd rang (RRF).")
@@ -132,7 +143,7 @@ func runSearch(e *env, o searchOptions) error {
 		if len(h.Chunk.HeadingPath) > 0 {
 			fmt.Fprintf(w, "    § %s\n", strings.Join(h.Chunk.HeadingPath, " › "))
 		}
-		fmt.Fprintf(w, "    %s\n\n", snippet(h.Chunk.Text, res.Terms, 240, e.stdoutTTY()))
+		fmt.Fprintf(w, "    %s\n\n", snippet(h.Chunk.Text, marked, 240, e.stdoutTTY()))
 	}
 	return nil
 }

@@ -22,7 +22,11 @@ import (
 // servers ≥ 1.17, the legs' weights; lexical alone when the index or the
 // query has no vector. It implements retrieval.Searcher. Compared with
 // the embedded engine it lacks the quoted-phrase boost and approximates
-// the exact-reference boost with sparse reference terms (sparse.go).
+// the exact-reference boost with sparse reference terms (sparse.go), and
+// it does not add synonyms (retrieval.Options.SynonymWeight): the embedded
+// engine keeps only synonyms its in-memory vocabulary holds, which here
+// would cost a count request per candidate synonym, and without that filter
+// the per-word cap would pick synonyms the index lacks.
 type Engine struct {
 	s *Store
 	a *analyze.Analyzer

@@ -1,0 +1,61 @@
+package retrieval
+
+import (
+	"github.com/imy/imyrag/retrieval/lexical"
+)
+
+// Expansion is a synonym added to a query: Term (a stem, as the index
+// holds it) stands in for From, a term of the question, with Weight (a
+// share of From's weight). IDF is Term's inverse document frequency in the
+// index.
+type Expansion struct {
+	Term   string  `json:"term"`
+	From   string  `json:"from"`
+	Weight float64 `json:"weight"`
+	IDF    float64 `json:"idf"`
+}
+
+// expand returns the synonym terms to add to the query terms: for each word
+// term (words[i]; identifiers and numbers have none, stopwords never reach
+// here), the first opts.MaxSynonyms synonyms of opts.Synonyms that the index
+// holds (indexed reports it) and that are not query terms already, weighted
+// opts.SynonymWeight times the term's weight. A synonym of two query terms
+// is added once, with the higher weight, and is listed as expanding the
+// first. The order follows the query's, then the table's.
+func expand(terms []lexical.QueryTerm, words []bool, opts Options, indexed func(string) bool) ([]lexical.QueryTerm, []Expansion) {
+	if opts.SynonymWeight <= 0 || opts.Synonyms == nil || opts.MaxSynonyms <= 0 {
+		return nil, nil
+	}
+	in := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		in[t.Term] = true
+	}
+	var out []lexical.QueryTerm
+	var exp []Expansion
+	at := map[string]int{} // expansion term → index in out
+	for i, t := range terms {
+		if !words[i] {
+			continue
+		}
+		n := 0
+		for _, s := range opts.Synonyms.Lookup(t.Term) {
+			if n == opts.MaxSynonyms {
+				break
+			}
+			if in[s] || !indexed(s) {
+				continue
+			}
+			n++
+			w := opts.SynonymWeight * t.Weight
+			if j, ok := at[s]; ok {
+				out[j].Weight = max(out[j].Weight, w)
+				exp[j].Weight = out[j].Weight
+				continue
+			}
+			at[s] = len(out)
+			out = append(out, lexical.QueryTerm{Term: s, Weight: w})
+			exp = append(exp, Expansion{Term: s, From: t.Term, Weight: w})
+		}
+	}
+	return out, exp
+}
