@@ -500,26 +500,29 @@ func (e *Engine) queryTerms(text string, m imyrag.Metadata) []lexical.QueryTerm 
 	return terms
 }
 
-// analyzeQuery is queryTerms, and for each term whether it is a word (not
-// an identifier or number): only words have synonyms.
-func (e *Engine) analyzeQuery(text string, m imyrag.Metadata) ([]lexical.QueryTerm, []bool) {
+// analyzeQuery is queryTerms, and for each term the question's word it
+// stems from, "" for identifiers, numbers and compound parts: only whole
+// words have synonyms.
+func (e *Engine) analyzeQuery(text string, m imyrag.Metadata) ([]lexical.QueryTerm, []string) {
 	if ids := slices.Concat(m.Diarienummer, m.GovRefs); len(ids) > 0 {
 		text += " " + strings.Join(ids, " ")
 	}
 	idents := map[string]bool{}
-	whole := map[string]bool{} // the stems of whole words, not compound parts
+	whole := map[string]string{} // the stems of whole words (not compound parts) → the word
 	for _, tok := range e.analyzer.Tokens(text) {
 		switch tok.Kind {
 		case analyze.Identifier, analyze.Number:
 			idents[tok.Text] = true
 		case analyze.Word:
 			if ts := e.analyzer.Terms(tok.Text); len(ts) > 0 {
-				whole[ts[0]] = true
+				if _, ok := whole[ts[0]]; !ok {
+					whole[ts[0]] = tok.Text
+				}
 			}
 		}
 	}
 	var out []lexical.QueryTerm
-	var words []bool
+	var words []string
 	seen := map[string]int{}
 	for _, t := range e.analyzer.Terms(text) {
 		if i, ok := seen[t]; ok {
@@ -532,7 +535,11 @@ func (e *Engine) analyzeQuery(text string, m imyrag.Metadata) ([]lexical.QueryTe
 		}
 		seen[t] = len(out)
 		out = append(out, lexical.QueryTerm{Term: t, Weight: w})
-		words = append(words, whole[t] && !idents[t])
+		word := whole[t]
+		if idents[t] {
+			word = ""
+		}
+		words = append(words, word)
 	}
 	return out, words
 }

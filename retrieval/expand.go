@@ -5,24 +5,28 @@ import (
 )
 
 // Expansion is a synonym added to a query: Term (a stem, as the index
-// holds it) stands in for From, a term of the question, with Weight (a
-// share of From's weight). IDF is Term's inverse document frequency in the
-// index.
+// holds it; Word is a word with that stem, for people) stands in for From,
+// a term of the question (FromWord: the question's word as written), with
+// Weight (a share of From's weight). IDF is Term's inverse document
+// frequency in the index.
 type Expansion struct {
-	Term   string  `json:"term"`
-	From   string  `json:"from"`
-	Weight float64 `json:"weight"`
-	IDF    float64 `json:"idf"`
+	Term     string  `json:"term"`
+	Word     string  `json:"word"`
+	From     string  `json:"from"`
+	FromWord string  `json:"from_word"`
+	Weight   float64 `json:"weight"`
+	IDF      float64 `json:"idf"`
 }
 
 // expand returns the synonym terms to add to the query terms: for each word
-// term (words[i]; identifiers and numbers have none, stopwords never reach
+// term (words[i], the question's word, is "" for identifiers and numbers,
+// which have none; stopwords never reach
 // here), the first opts.MaxSynonyms synonyms of opts.Synonyms that the index
 // holds (indexed reports it) and that are not query terms already, weighted
 // opts.SynonymWeight times the term's weight. A synonym of two query terms
 // is added once, with the higher weight, and is listed as expanding the
 // first. The order follows the query's, then the table's.
-func expand(terms []lexical.QueryTerm, words []bool, opts Options, indexed func(string) bool) ([]lexical.QueryTerm, []Expansion) {
+func expand(terms []lexical.QueryTerm, words []string, opts Options, indexed func(string) bool) ([]lexical.QueryTerm, []Expansion) {
 	if opts.SynonymWeight <= 0 || opts.Synonyms == nil || opts.MaxSynonyms <= 0 {
 		return nil, nil
 	}
@@ -34,7 +38,7 @@ func expand(terms []lexical.QueryTerm, words []bool, opts Options, indexed func(
 	var exp []Expansion
 	at := map[string]int{} // expansion term → index in out
 	for i, t := range terms {
-		if !words[i] {
+		if words[i] == "" {
 			continue
 		}
 		n := 0
@@ -54,7 +58,7 @@ func expand(terms []lexical.QueryTerm, words []bool, opts Options, indexed func(
 			}
 			at[s] = len(out)
 			out = append(out, lexical.QueryTerm{Term: s, Weight: w})
-			exp = append(exp, Expansion{Term: s, From: t.Term, Weight: w})
+			exp = append(exp, Expansion{Term: s, Word: opts.Synonyms.Word(s), From: t.Term, FromWord: words[i], Weight: w})
 		}
 	}
 	return out, exp

@@ -37,7 +37,8 @@ const MinRunes = 3
 // Table maps a term (a stem) to the stems of its synonyms, most supported
 // first. The zero Table is empty. Safe for concurrent use once built.
 type Table struct {
-	m map[string][]string
+	m     map[string][]string
+	words map[string]string // a synonym's stem → the word it was first read as
 }
 
 var (
@@ -71,11 +72,15 @@ func Parse(text string) (*Table, error) {
 	}
 	acc := map[string][]cand{}
 	stems := map[string]string{} // a word recurs in many lines; stem it once
+	words := map[string]string{}
 	stem := func(w string) string {
 		s, ok := stems[w]
 		if !ok {
 			s = analyze.Stem(w)
 			stems[w] = s
+			if _, ok := words[s]; !ok {
+				words[s] = w
+			}
 		}
 		return s
 	}
@@ -117,7 +122,7 @@ func Parse(text string) (*Table, error) {
 		}
 		acc[key] = cs
 	}
-	t := &Table{m: make(map[string][]string, len(acc))}
+	t := &Table{m: make(map[string][]string, len(acc)), words: map[string]string{}}
 	for k, cs := range acc {
 		if len(cs) == 0 {
 			continue
@@ -131,6 +136,7 @@ func Parse(text string) (*Table, error) {
 		out := make([]string, len(cs))
 		for i, c := range cs {
 			out[i] = c.stem
+			t.words[c.stem] = words[c.stem]
 		}
 		t.m[k] = out
 	}
@@ -145,6 +151,18 @@ func (t *Table) Lookup(term string) []string {
 		return nil
 	}
 	return t.m[term]
+}
+
+// Word returns a word of the table whose stem is stem, for showing a
+// synonym to people ("undantag" rather than its stem); stem itself when
+// the table has none.
+func (t *Table) Word(stem string) string {
+	if t != nil {
+		if w, ok := t.words[stem]; ok {
+			return w
+		}
+	}
+	return stem
 }
 
 // Len is the number of terms with synonyms.

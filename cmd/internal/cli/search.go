@@ -120,10 +120,10 @@ func runSearch(e *env, o searchOptions) error {
 		// the question's words explains itself.
 		var syn []string
 		for _, x := range res.Expansions {
-			syn = append(syn, x.Term+" ("+x.From+")")
+			syn = append(syn, fmt.Sprintf("%s (för ”%s”)", x.Word, x.FromWord))
 			marked = append(slices.Clip(marked), x.Term)
 		}
-		fmt.Fprintf(w, "Sökte även synonymer (ordstam, i parentes frågans ord): %s\n\n", strings.Join(syn, ", "))
+		fmt.Fprintf(w, "Sökte även synonymer: %s\n\n", strings.Join(syn, ", "))
 	}
 	hybrid := slices.Contains(res.Legs, "dense")
 	if hybrid {
