@@ -19,34 +19,24 @@ type Expansion struct {
 }
 
 // expand returns the synonym terms to add to the query terms: for each word
-// term (words[i], the question's word, is "" for identifiers and numbers,
-// which have none; stopwords never reach
-// here), the first opts.MaxSynonyms synonyms of opts.Synonyms that the index
-// holds (indexed reports it) and that are not query terms already, weighted
-// opts.SynonymWeight times the term's weight. A synonym of two query terms
-// is added once, with the higher weight, and is listed as expanding the
-// first. The order follows the query's, then the table's.
+// term (words[i], the question's word, is "" for identifiers, numbers and
+// compound parts, which have none; stopwords never reach here), the first
+// opts.MaxSynonyms of its candidates (wordCandidates) that the index holds
+// (indexed reports it), weighted opts.SynonymWeight times the term's weight.
+// A synonym of two query terms is added once, with the higher weight, and
+// is listed as expanding the first. The order follows the query's, then
+// the table's.
 func expand(terms []lexical.QueryTerm, words []string, opts Options, indexed func(string) bool) ([]lexical.QueryTerm, []Expansion) {
-	if opts.SynonymWeight <= 0 || opts.Synonyms == nil || opts.MaxSynonyms <= 0 {
-		return nil, nil
-	}
-	in := make(map[string]bool, len(terms))
-	for _, t := range terms {
-		in[t.Term] = true
-	}
 	var out []lexical.QueryTerm
 	var exp []Expansion
 	at := map[string]int{} // expansion term → index in out
-	for i, t := range terms {
-		if words[i] == "" {
-			continue
-		}
-		n := 0
-		for _, s := range opts.Synonyms.Lookup(t.Term) {
+	for i, cands := range wordCandidates(terms, words, opts) {
+		t, n := terms[i], 0
+		for _, s := range cands {
 			if n == opts.MaxSynonyms {
 				break
 			}
-			if in[s] || !indexed(s) {
+			if !indexed(s) {
 				continue
 			}
 			n++
@@ -62,4 +52,54 @@ func expand(terms []lexical.QueryTerm, words []string, opts Options, indexed fun
 		}
 	}
 	return out, exp
+}
+
+// candidatesPerWord bounds the synonyms of one word that are looked up in
+// the index: the table's most supported first, several times the cap since
+// many are not in the index. It keeps the work per query small for a store
+// that counts remotely (Qdrant), and both stores use the same candidates.
+const candidatesPerWord = 12
+
+// wordCandidates returns, aligned with terms, each word term's candidate
+// synonyms: the first candidatesPerWord of its table entry that are not
+// query terms themselves; nil for the other terms, and nil when expansion
+// is off.
+func wordCandidates(terms []lexical.QueryTerm, words []string, opts Options) [][]string {
+	if opts.SynonymWeight <= 0 || opts.Synonyms == nil || opts.MaxSynonyms <= 0 {
+		return nil
+	}
+	in := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		in[t.Term] = true
+	}
+	out := make([][]string, len(terms))
+	for i, t := range terms {
+		if words[i] == "" {
+			continue
+		}
+		for _, s := range opts.Synonyms.Lookup(t.Term) {
+			if len(out[i]) == candidatesPerWord {
+				break
+			}
+			if !in[s] {
+				out[i] = append(out[i], s)
+			}
+		}
+	}
+	return out
+}
+
+// candidates is every word's candidates, each once.
+func candidates(terms []lexical.QueryTerm, words []string, opts Options) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, cs := range wordCandidates(terms, words, opts) {
+		for _, s := range cs {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -1,36 +1,49 @@
 package retrieval_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/imy/imyrag/ingest/legal"
 	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
 	"github.com/imy/imyrag/retrieval/synonym"
 )
 
-// synonymEngine is an engine over three small documents with a small
-// thesaurus, so that each case shows one rule of the expansion.
-func synonymEngine(t *testing.T, weight float64, max int) *retrieval.Engine {
-	t.Helper()
-	s := emptyStore(t)
-	ingestTexts(t, s, map[string]string{
+// The corpus and thesaurus of the synonym tests: three small documents,
+// so that each case shows one rule of the expansion.
+var (
+	synonymDocs = map[string]string{
 		"undantag": "Myndigheten kan inte bevilja undantag från förordningen. Ett beslut fattas av styrelsen.",
 		"samtycke": "Den registrerade kan när som helst återkalla sitt samtycke. Tillstånd krävs inte.",
 		"lag":      "Dataskyddslagen gäller. Enkäten besvarades av tusen personer i undersökningen.",
-	})
-	tb, err := synonym.Parse(`dispens|undantag|befrielse
+	}
+	synonymText = `dispens|undantag|befrielse
 medgivande|samtycke|tillstånd|bifall|tillåtelse
 och|samt
 2018:218|dataskyddslag
 ansökan|undersökning
 avgöra|beslut|bestämma|fastställa|döma
-`)
+`
+)
+
+func synonymTable(t *testing.T) *synonym.Table {
+	t.Helper()
+	tb, err := synonym.Parse(synonymText)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return retrieval.NewEngine(s, analyze.Default(), retrieval.Options{SynonymWeight: weight, MaxSynonyms: max, Synonyms: tb})
+	return tb
+}
+
+// synonymEngine is an engine over synonymDocs with synonymText.
+func synonymEngine(t *testing.T, weight float64, max int) *retrieval.Engine {
+	t.Helper()
+	s := emptyStore(t)
+	ingestTexts(t, s, synonymDocs)
+	return retrieval.NewEngine(s, analyze.Default(), retrieval.Options{SynonymWeight: weight, MaxSynonyms: max, Synonyms: synonymTable(t)})
 }
 
 func TestSearchSynonyms(t *testing.T) {
@@ -99,6 +112,47 @@ func TestSearchSynonymRanking(t *testing.T) {
 	for _, x := range res.Expansions {
 		if x.Weight >= 1 {
 			t.Errorf("expansion %+v weighs as much as a question word", x)
+		}
+	}
+}
+
+// ExpandQuery, which the Qdrant store uses with remote counts, adds the
+// same synonyms as the embedded engine when the counts are the index's.
+func TestExpandQueryMatchesEngine(t *testing.T) {
+	a := analyze.Default()
+	df := map[string]uint64{}
+	for _, text := range synonymDocs {
+		seen := map[string]bool{}
+		for _, term := range a.Terms(text) {
+			if !seen[term] {
+				seen[term] = true
+				df[term]++
+			}
+		}
+	}
+	count := func(_ context.Context, terms []string) ([]uint64, error) {
+		out := make([]uint64, len(terms))
+		for i, term := range terms {
+			out[i] = df[term]
+		}
+		return out, nil
+	}
+	e := synonymEngine(t, 0.5, 2)
+	for _, q := range []string{"avgörs", "medgivande", "dispens från förordningen", "medgivande undantag", "och", "SFS 2018:218", "dispensansökan"} {
+		want := search(t, e, retrieval.Query{Text: q})
+		terms, exp, _, err := retrieval.ExpandQuery(context.Background(), a, q, legal.Extract(q),
+			retrieval.Options{SynonymWeight: 0.5, MaxSynonyms: 2, Synonyms: synonymTable(t)}, count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.Expansions {
+			want.Expansions[i].IDF = 0
+		}
+		if diff := cmp.Diff(want.Expansions, exp); diff != "" {
+			t.Errorf("ExpandQuery(%q) expansions (-engine +ExpandQuery):\n%s", q, diff)
+		}
+		if got := len(terms) - len(exp); got != len(want.Terms) {
+			t.Errorf("ExpandQuery(%q): %d question terms, engine %d", q, got, len(want.Terms))
 		}
 	}
 }
