@@ -239,7 +239,7 @@ func TestDenseSkipped(t *testing.T) {
 			// Only stopwords and no dense leg: no hits, and why.
 			tt.q.Text = "och det"
 			res = search(t, e, tt.q)
-			if len(res.Hits) != 0 || !strings.Contains(res.Reason, "no searchable words") {
+			if len(res.Hits) != 0 || res.Reason != retrieval.ReasonNoTerms {
 				t.Errorf("stopwords only: %d hits, Reason %q", len(res.Hits), res.Reason)
 			}
 		})
@@ -274,7 +274,7 @@ func TestDenseFilters(t *testing.T) {
 	}
 	// A filter that matches no document is still the filter's fault.
 	res = search(t, e, retrieval.Query{Text: "och", Vector: vectorOf(t, s, "kamel"), Filter: retrieval.Filter{From: "2090"}})
-	if len(res.Hits) != 0 || !strings.Contains(res.Reason, "filters") {
+	if len(res.Hits) != 0 || !strings.Contains(res.Reason, "filtren") {
 		t.Errorf("filter that matches nothing: %d hits, Reason %q", len(res.Hits), res.Reason)
 	}
 }

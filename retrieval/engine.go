@@ -391,12 +391,12 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 		res.Notes = append(res.Notes, note)
 	}
 	if len(terms) == 0 && qvec == nil {
-		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		res.Reason = ReasonNoTerms
 		res.Took = time.Since(start)
 		return res, nil
 	}
 	if allow != nil && allow.none {
-		res.Reason = "no document matches the filters"
+		res.Reason = ReasonNoDocument
 		res.Took = time.Since(start)
 		return res, nil
 	}
@@ -476,11 +476,11 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	if len(picked) == 0 {
 		switch {
 		case len(terms) == 0: // the dense leg was skipped; a note says why
-			res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+			res.Reason = ReasonNoTerms
 		case allow != nil:
-			res.Reason = "no passage contains the query's words within the filters"
+			res.Reason = ReasonNoMatchFiltered
 		default:
-			res.Reason = "no passage contains the query's words"
+			res.Reason = ReasonNoMatch
 		}
 		res.Took = time.Since(start)
 		return res, nil

@@ -188,7 +188,7 @@ func TestSearchFilters(t *testing.T) {
 			if diff := cmp.Diff(tt.want, docsOf(res.Hits)); diff != "" {
 				t.Errorf("documents of the hits (-want +got):\n%s", diff)
 			}
-			if tt.want == nil && !strings.Contains(res.Reason, "filter") {
+			if tt.want == nil && !strings.Contains(res.Reason, "filtren") {
 				t.Errorf("Reason = %q, want one that blames the filters", res.Reason)
 			}
 			for _, h := range res.Hits {
@@ -207,7 +207,7 @@ func TestSearchFilterWithoutMatches(t *testing.T) {
 	if len(res.Hits) != 0 {
 		t.Fatalf("want no hits, got %d (is %q really absent from %s?)", len(res.Hits), "workshop", slutred)
 	}
-	if !strings.Contains(res.Reason, "within the filters") {
+	if res.Reason != retrieval.ReasonNoMatchFiltered {
 		t.Errorf("Reason = %q, want it to mention the filters", res.Reason)
 	}
 	// Unfiltered, the word is there.
@@ -235,15 +235,15 @@ func TestSearchBadInput(t *testing.T) {
 		{name: "10,000 characters of words", q: retrieval.Query{Text: long}, wantErr: "limit is 2000"},
 		{name: "one rune over the limit", q: retrieval.Query{Text: strings.Repeat("å", retrieval.MaxQueryRunes+1)}, wantErr: "limit"},
 		{name: "at the limit", q: retrieval.Query{Text: strings.Repeat("ö ", retrieval.MaxQueryRunes/2)}},
-		{name: "only stopwords", q: retrieval.Query{Text: "och att det som är"}, wantReason: "stopwords"},
-		{name: "only punctuation", q: retrieval.Query{Text: "?!.,;:()[]{}…–"}, wantReason: "punctuation"},
-		{name: "a quote", q: retrieval.Query{Text: `"`}, wantReason: "searchable"},
-		{name: "empty phrase", q: retrieval.Query{Text: `""`}, wantReason: "searchable"},
-		{name: "star", q: retrieval.Query{Text: "*"}, wantReason: "searchable"},
-		{name: "minus", q: retrieval.Query{Text: "-"}, wantReason: "searchable"},
-		{name: "colon", q: retrieval.Query{Text: ":"}, wantReason: "searchable"},
+		{name: "only stopwords", q: retrieval.Query{Text: "och att det som är"}, wantReason: "småord"},
+		{name: "only punctuation", q: retrieval.Query{Text: "?!.,;:()[]{}…–"}, wantReason: "skiljetecken"},
+		{name: "a quote", q: retrieval.Query{Text: `"`}, wantReason: "sökbara ord"},
+		{name: "empty phrase", q: retrieval.Query{Text: `""`}, wantReason: "sökbara ord"},
+		{name: "star", q: retrieval.Query{Text: "*"}, wantReason: "sökbara ord"},
+		{name: "minus", q: retrieval.Query{Text: "-"}, wantReason: "sökbara ord"},
+		{name: "colon", q: retrieval.Query{Text: ":"}, wantReason: "sökbara ord"},
 		{name: "prefix star", q: retrieval.Query{Text: "integritet*"}},
-		{name: "NEAR alone", q: retrieval.Query{Text: "NEAR"}, wantReason: "no passage"},
+		{name: "NEAR alone", q: retrieval.Query{Text: "NEAR"}, wantReason: "ingen passage"},
 		{name: "NEAR operator", q: retrieval.Query{Text: "integritet NEAR/3 teknik"}},
 		{name: "NEAR function", q: retrieval.Query{Text: `NEAR("ny teknik" integritet, 5)`}},
 		{name: "negation", q: retrieval.Query{Text: "-integritet -teknik"}},
@@ -252,8 +252,8 @@ func TestSearchBadInput(t *testing.T) {
 		{name: "unterminated phrase", q: retrieval.Query{Text: `"ny teknik`}},
 		{name: "SQL", q: retrieval.Query{Text: `'; DROP TABLE chunks; --`}},
 		{name: "NUL byte", q: retrieval.Query{Text: "integritet\x00teknik"}},
-		{name: "control characters", q: retrieval.Query{Text: "\x01\x02\x7f"}, wantReason: "searchable"},
-		{name: "zero-width space only", q: retrieval.Query{Text: "\u200b\u200b"}, wantReason: "searchable"},
+		{name: "control characters", q: retrieval.Query{Text: "\x01\x02\x7f"}, wantReason: "sökbara ord"},
+		{name: "zero-width space only", q: retrieval.Query{Text: "\u200b\u200b"}, wantReason: "sökbara ord"},
 		{name: "invalid UTF-8", q: retrieval.Query{Text: "\xff\xfe"}, wantErr: "UTF-8"},
 		{name: "invalid UTF-8 inside words", q: retrieval.Query{Text: "integritet \xc3 teknik"}, wantErr: "UTF-8"},
 		{name: "unknown kind", q: retrieval.Query{Text: "integritet", Filter: retrieval.Filter{Kinds: []imyrag.Kind{"dom"}}}, wantErr: `unknown document kind "dom"`},
@@ -275,7 +275,7 @@ func TestSearchBadInput(t *testing.T) {
 		{name: "negative limit means the default", q: retrieval.Query{Text: "integritet", Limit: -5}},
 		{name: "neighbours over 5", q: retrieval.Query{Text: "integritet", Neighbours: 6}, wantErr: "neighbours"},
 		{name: "negative neighbours", q: retrieval.Query{Text: "integritet", Neighbours: -1}, wantErr: "neighbours"},
-		{name: "words no chunk has", q: retrieval.Query{Text: "pizza Neapel"}, wantReason: "no passage contains"},
+		{name: "words no chunk has", q: retrieval.Query{Text: "pizza Neapel"}, wantReason: "ingen passage innehåller"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,15 @@ import (
 	"github.com/imy/imyrag/retrieval/store"
 )
 
+// Why a search found nothing (Result.Reason), in Swedish: staff read them,
+// on the chat page too. Every store gives the same ones.
+const (
+	ReasonNoTerms         = "frågan innehåller inga sökbara ord (bara småord eller skiljetecken)"
+	ReasonNoDocument      = "inget dokument stämmer med filtren"
+	ReasonNoMatch         = "ingen passage innehåller frågans ord"
+	ReasonNoMatchFiltered = "ingen passage inom filtren innehåller frågans ord"
+)
+
 // Searcher is what every search backend offers: the embedded Engine and
 // the Qdrant store's engine (retrieval/store/qdrant). Both validate a
 // Query the same way (Prepare), analyze it the same way (QueryTerms) and

@@ -157,7 +157,7 @@ func (a *Answerer) FromResult(question string, res *retrieval.Result) *imyrag.An
 	// Evidence: the best coverage by one sentence or two adjacent ones.
 	ans.Evidence = evidence(cands, cover)
 	if ans.Evidence < a.opts.MinEvidence {
-		return abstain(ans, fmt.Sprintf("the best passage covers %.0f%% of the question's informative terms; %.0f%% is needed",
+		return abstain(ans, fmt.Sprintf("den bästa passagen täcker %.0f %% av frågans informativa ord; %.0f %% behövs",
 			100*ans.Evidence, 100*a.opts.MinEvidence))
 	}
 	picked := pick(cands, a.opts.MaxSentences)
@@ -257,7 +257,7 @@ func reasonFor(res *retrieval.Result) string {
 	if res.Reason != "" {
 		return res.Reason
 	}
-	return "no passage matches the question"
+	return "ingen passage stämmer med frågan"
 }
 
 func abstain(ans *imyrag.Answer, reason string) *imyrag.Answer {

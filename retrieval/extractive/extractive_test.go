@@ -224,10 +224,10 @@ func TestAbstains(t *testing.T) {
 		question   string
 		wantReason string
 	}{
-		{"Vad kostar en pizza i Neapel?", "no passage"},
-		{"Vad?", "no searchable words"},
-		{"Hur och varför?", "no searchable words"},
-		{"?!", "no searchable words"},
+		{"Vad kostar en pizza i Neapel?", "ingen passage"},
+		{"Vad?", "inga sökbara ord"},
+		{"Hur och varför?", "inga sökbara ord"},
+		{"?!", "inga sökbara ord"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
@@ -263,8 +263,8 @@ func TestAbstainsBelowMinEvidence(t *testing.T) {
 	if strict.Evidence != ans.Evidence {
 		t.Errorf("evidence %v with the strict threshold, %v without: it should not depend on it", strict.Evidence, ans.Evidence)
 	}
-	if want := fmt.Sprintf("covers %.0f%%", 100*ans.Evidence); !strings.Contains(strict.Reason, want) || !strings.Contains(strict.Reason, "90%") {
-		t.Errorf("Reason = %q, want it to say %q and 90%%", strict.Reason, want)
+	if want := fmt.Sprintf("täcker %.0f %%", 100*ans.Evidence); !strings.Contains(strict.Reason, want) || !strings.Contains(strict.Reason, "90 %") {
+		t.Errorf("Reason = %q, want it to say %q and 90 %%", strict.Reason, want)
 	}
 }
 

@@ -110,7 +110,7 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 		return nil, err
 	}
 	if len(terms) == 0 && qvec == nil {
-		res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+		res.Reason = retrieval.ReasonNoTerms
 		res.Took = time.Since(start)
 		return res, nil
 	}
@@ -180,11 +180,11 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 	if len(picked) == 0 {
 		switch {
 		case len(terms) == 0:
-			res.Reason = "the query has no searchable words (only stopwords or punctuation)"
+			res.Reason = retrieval.ReasonNoTerms
 		case !q.Filter.Empty():
-			res.Reason = "no passage contains the query's words within the filters"
+			res.Reason = retrieval.ReasonNoMatchFiltered
 		default:
-			res.Reason = "no passage contains the query's words"
+			res.Reason = retrieval.ReasonNoMatch
 		}
 		res.Took = time.Since(start)
 		return res, nil
