@@ -33,6 +33,15 @@ const MAX_HISTORY = 6;
 const TOKEN_KEY = 'imyrag.token';
 const DATE_RE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
 const NO_LLM_TEXT = 'Ingen språkmodell nåbar – svaren är citat ur källorna.';
+const SERVER_DOWN_TEXT = 'Servern svarar inte. Frågor kan inte besvaras just nu – sidan försöker igen av sig själv.';
+// STALL_MS: a stream that has started gets a heartbeat every 15 s, so this
+// long a silence means the server or the connection is gone.
+const STALL_MS = 45000;
+// SLOW_MS: how long before an answer that has not started says so (the
+// server may be queueing the question behind others).
+const SLOW_MS = 15000;
+const STATUS_RETRY_MS = 10000;
+
 
 const $ = (id) => document.getElementById(id);
 
@@ -194,15 +203,17 @@ function errorText(err) {
 
 // ---------- server-sent events over fetch ----------
 
-// sseEvents yields {event, data} for each event of a text/event-stream body.
+// sseEvents yields {event, data} for each event of a text/event-stream body,
+// calling onChunk for everything read (heartbeat comments included).
 // EventSource cannot POST, so the stream is read and parsed here.
-async function* sseEvents(body) {
+async function* sseEvents(body, onChunk) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
+      onChunk?.();
       buf += value;
       let m;
       while ((m = /\r?\n\r?\n/.exec(buf)) !== null) {
@@ -311,17 +322,21 @@ function showFormError(text) {
 
 // ---------- status ----------
 
+function showBanner(text, error) {
+  els.bannerText.textContent = text;
+  els.banner.classList.toggle('error', !!error);
+  els.banner.hidden = !text;
+}
+
+let statusRetry = 0;
+
 async function refreshStatus() {
+  window.clearTimeout(statusRetry);
   try {
     const st = await getJSON('/api/status');
     const llm = st.llm || {};
     const idx = st.index || {};
-    if (llm.reachable === false) {
-      els.bannerText.textContent = NO_LLM_TEXT;
-      els.banner.hidden = false;
-    } else {
-      els.banner.hidden = true;
-    }
+    showBanner(llm.reachable === false ? NO_LLM_TEXT : '', false);
     const parts = [];
     if (typeof idx.documents === 'number') parts.push(plural(idx.documents, 'dokument', 'dokument'));
     if (typeof idx.chunks === 'number') parts.push(plural(idx.chunks, 'passage', 'passager'));
@@ -331,10 +346,12 @@ async function refreshStatus() {
     els.indexInfo.textContent = info;
   } catch (err) {
     if (err instanceof APIError && (err.status === 401 || err.status === 403)) {
-      els.bannerText.textContent = errorText(err);
-      els.banner.hidden = false;
+      showBanner(errorText(err), true);
+    } else if (err instanceof TypeError || (err instanceof APIError && err.status >= 502)) {
+      // The server (or the proxy in front of it) is away: say so until it is back.
+      showBanner(SERVER_DOWN_TEXT, true);
+      statusRetry = window.setTimeout(refreshStatus, STATUS_RETRY_MS);
     }
-    // Otherwise say nothing: the question itself reports a server that is away.
   }
 }
 
@@ -374,6 +391,17 @@ async function submitQuestion() {
   const controller = new AbortController();
   state.controller = controller;
   setBusy(true);
+  // The watchdog: a slow start is reported, a stream gone silent is ended.
+  let started = false;
+  let stalled = false;
+  let stallTimer = 0;
+  const slowTimer = window.setTimeout(() => {
+    if (!started) turn.setStageText('Servern har inte börjat svara än – den kan vara upptagen. Vänta, eller tryck Avbryt (Esc).');
+  }, SLOW_MS);
+  const alive = () => {
+    window.clearTimeout(stallTimer);
+    stallTimer = window.setTimeout(() => { stalled = true; controller.abort(); }, STALL_MS);
+  };
   try {
     const res = await fetch('/api/ask', {
       method: 'POST',
@@ -381,10 +409,13 @@ async function submitQuestion() {
       body: JSON.stringify({ question, history, filters, judge: false }),
       signal: controller.signal,
     });
+    started = true;
+    window.clearTimeout(slowTimer);
     if (!res.ok) throw await errorFrom(res);
     let answer = null;
     if ((res.headers.get('Content-Type') || '').includes('text/event-stream')) {
-      for await (const ev of sseEvents(res.body)) {
+      alive();
+      for await (const ev of sseEvents(res.body, alive)) {
         let data;
         try { data = JSON.parse(ev.data); } catch { continue; }
         if (ev.event === 'status') turn.setStage(data.stage);
@@ -397,16 +428,29 @@ async function submitQuestion() {
     } else {
       answer = await res.json();
     }
+    window.clearTimeout(stallTimer);
     if (!answer) throw new Error('Svaret avbröts innan det var klart. Försök igen.');
-    turn.showAnswer(answer);
+    turn.showAnswer(answer, history.length > 0);
+    // Show the new answer from its question down, not the end of the list.
+    els.conversation.scrollTop = Math.max(0, turn.el.offsetTop - 16);
     state.history.push({ role: 'user', content: question }, { role: 'assistant', content: answer.answer || '' });
     announce(answer.abstained ? 'Inget stöd hittades i källorna.' : 'Svaret är klart.');
   } catch (err) {
     if (state.controller === controller) {
-      turn.showError(errorText(err));
-      announce(errorText(err));
+      let text = errorText(err);
+      if (stalled) text = 'Servern slutade svara innan svaret var klart. Försök igen.';
+      else if (started && err instanceof TypeError) text = 'Anslutningen till servern bröts innan svaret var klart. Försök igen.';
+      // Give the question back, so that it need not be typed again.
+      if (!els.question.value.trim()) {
+        els.question.value = question;
+        text += ' Din fråga står kvar i rutan.';
+      }
+      turn.showError(text);
+      announce(text);
     }
   } finally {
+    window.clearTimeout(slowTimer);
+    window.clearTimeout(stallTimer);
     if (state.controller === controller) {
       state.controller = null;
       setBusy(false);
@@ -463,7 +507,11 @@ class Turn {
   }
 
   setStage(stage) {
-    this.stage.lastChild.textContent = STAGE_LABELS[stage] || 'Arbetar…';
+    this.setStageText(STAGE_LABELS[stage] || 'Arbetar…');
+  }
+
+  setStageText(text) {
+    this.stage.lastChild.textContent = text;
   }
 
   appendToken(text) {
@@ -489,7 +537,7 @@ class Turn {
     this.body.setAttribute('aria-busy', 'false');
   }
 
-  showAnswer(a) {
+  showAnswer(a, followUp) {
     this.answer = a;
     this.stage.remove();
     const sources = new Map((a.sources || []).map((s) => [s.n, s]));
@@ -499,7 +547,7 @@ class Turn {
     if (a.mode === 'generative') {
       meta.append(h('span', { class: 'badge generative' }, 'Skrivet av språkmodell'));
       if (a.model) meta.append(h('span', {}, `${a.model}${a.prompt_version ? ` · prompt ${a.prompt_version}` : ''}`));
-    } else if (a.mode === 'extractive') {
+    } else if (a.mode === 'extractive' && !a.abstained) {
       meta.append(h('span', { class: 'badge' }, 'Citat ur källorna'));
     }
     const total = a.timings?.total_ns;
@@ -513,6 +561,12 @@ class Turn {
     if (meta.childNodes.length) parts.push(meta);
     if (a.standalone) {
       parts.push(h('p', { class: 'standalone' }, 'Tolkad som: ', h('em', {}, a.standalone)));
+    } else if (followUp && a.mode === 'extractive' && looksLikeFollowUp(this.question)) {
+      // Without a language model the question is not rewritten against the
+      // conversation: a follow-up such as "Vad menas med det?" is searched as is.
+      parts.push(h('p', { class: 'followup-note' },
+        'Utan språkmodell tolkas frågan inte mot tidigare frågor och svar – den söktes som den står. '
+        + 'Skriv ut vad en följdfråga gäller om svaret inte passar.'));
     }
     if (a.abstained) {
       parts.push(h('div', { class: 'abstention' },
@@ -520,7 +574,9 @@ class Turn {
         h('div', {},
           h('h3', {}, 'Inget stöd i källorna'),
           h('p', {}, a.answer || 'Jag hittar inget stöd för det i källorna.'),
-          a.reason ? h('p', { class: 'reason' }, a.reason) : null)));
+          a.reason ? h('p', { class: 'reason' }, reasonText(a.reason)) : null,
+          h('p', { class: 'advice' }, hasFilters() ? 'Pröva att ta bort eller vidga filtren, eller formulera frågan med andra ord.'
+            : 'Pröva att formulera frågan med andra ord, t.ex. med de termer som används i IMY:s dokument.'))));
     } else {
       parts.push(this.renderText(a, sources));
     }
@@ -540,7 +596,8 @@ class Turn {
     if (sources.size && !a.abstained) parts.push(this.renderSources(a.sources));
 
     const copyStatus = h('span', { class: 'copy-status', role: 'status' });
-    const copy = h('button', { type: 'button', class: 'button secondary small copy' }, 'Kopiera svar med källor');
+    const copy = h('button', { type: 'button', class: 'button secondary small copy' },
+      sources.size && !a.abstained ? 'Kopiera svar med källor' : 'Kopiera svaret');
     copy.addEventListener('click', async () => {
       const ok = await copyToClipboard(copyText(this.question, a));
       copyStatus.textContent = ok ? 'Kopierat till urklipp.' : 'Kunde inte kopiera – markera texten och kopiera själv.';
@@ -556,9 +613,14 @@ class Turn {
   // renderText renders the answer sentence by sentence, keeping the answer's
   // paragraph breaks, with citation buttons and marks on flagged sentences.
   renderText(a, sources) {
-    const p = h('p', { class: 'answer-text' });
     const text = a.answer || '';
     const sentences = a.sentences || [];
+    if (a.mode === 'extractive' && sentences.length > 1) {
+      // Quotations from different places are not one paragraph: one a line.
+      return h('ul', { class: 'answer-text quotes' },
+        sentences.map((s, i) => h('li', {}, this.renderSentence(s, i, sources))));
+    }
+    const p = h('p', { class: 'answer-text' });
     if (!sentences.length) {
       appendWithCitations(p, text, [], sources, this);
       return p;
@@ -603,6 +665,25 @@ class Turn {
             h('span', { class: 'source-ids' }, 'Passage ', h('code', {}, s.chunk_id), ' i dokument ', h('code', {}, s.doc_id))));
       })));
   }
+}
+
+// looksLikeFollowUp: a question that leans on the conversation, with words
+// such as "det", "dessa" or "samma" (Swedish has no reliable test).
+const FOLLOW_UP_RE = /(^|[^\p{L}])(det|detta|den|denna|dessa|de|dem|där|då|sådan|sådant|sådana|samma|ovan|också|även|mer|fler)(?![\p{L}])/iu;
+
+function looksLikeFollowUp(question) {
+  return FOLLOW_UP_RE.test(question);
+}
+
+function reasonText(reason) {
+  // The server's reasons are Swedish (retrieval.Reason*): start them with
+  // a capital and end them with a full stop.
+  const r = String(reason).trim();
+  return r.charAt(0).toUpperCase() + r.slice(1) + (/[.!?]$/.test(r) ? '' : '.');
+}
+
+function hasFilters() {
+  return selectedKinds().length > 0 || !!els.dateFrom.value.trim() || !!els.dateTo.value.trim();
 }
 
 function isFlagged(s) {
@@ -676,7 +757,16 @@ function citeButton(src, turn) {
 function copyText(question, a) {
   const lines = [`Fråga: ${question}`];
   if (a.standalone) lines.push(`Tolkad som: ${a.standalone}`);
-  lines.push('', (a.answer || '').trim());
+  if (a.mode === 'extractive' && (a.sentences?.length ?? 0) > 1) {
+    lines.push('', 'Citat ur källorna:');
+    for (const s of a.sentences) {
+      const text = s.text.trim();
+      const refs = new RegExp(MARKER_RE.source).test(text) ? '' : (s.citations || []).map((n) => ` [${n}]`).join('');
+      lines.push(`– ${text}${refs}`);
+    }
+  } else {
+    lines.push('', (a.answer || '').trim());
+  }
   const flagged = (a.sentences || []).filter(isFlagged);
   if (flagged.length) {
     lines.push('', 'Meningar att granska:');
@@ -770,6 +860,7 @@ async function openSource(turn, n, opener) {
   els.panelContent.replaceChildren(h('p', { class: 'panel-loading', role: 'status' }, 'Hämtar dokumentet…'));
   els.panel.hidden = false;
   els.layout.classList.add('panel-open');
+  updateOverlay();
   els.panelTitle.focus();
 
   let doc;
@@ -787,6 +878,17 @@ async function openSource(turn, n, opener) {
   renderPanel(turn, src, doc);
 }
 
+// DNR_RE: IMY's case numbers (DI-2021-1234, IMY-2022-567) and
+// Regeringskansliet's (I2021/01639, Ju2022/00123).
+const DNR_RE = /^(?:(?:DI|IMY)-\d{4}-\d+|[A-ZÅÄÖ][a-zåäö]{0,2}\d{4}\/\d+)/;
+
+// BOOKMARK_RE: Word bookmark residue left in some converted documents.
+const BOOKMARK_RE = /\[bookmark: [^\]\n]*\]/g;
+
+function readable(text) {
+  return text.replace(BOOKMARK_RE, '');
+}
+
 function metaList(src, d) {
   const rows = [];
   const add = (term, ...value) => {
@@ -794,13 +896,15 @@ function metaList(src, d) {
   };
   add('Typ', kindLabel(d?.kind || src.kind));
   add('Datum', d?.date || src.date || '');
-  // The document's own case numbers first, then those its text mentions.
-  const own = (d?.identifiers || []).filter((x) => /^(DI|IMY)-/i.test(x));
+  // The document's own case numbers first (IMY's DI-/IMY- numbers and
+  // Regeringskansliet's, such as I2021/01639), then those its text mentions.
+  const own = (d?.identifiers || []).filter((x) => DNR_RE.test(x));
   const dnr = [...new Set([...own, ...(d?.meta?.diarienummer || [])])];
-  add('Diarienummer', dnr.join(', '));
+  if (d) add('Diarienummer', dnr.length ? dnr.join(', ') : h('span', { class: 'none' }, 'anges inte i dokumentet'));
   const other = (d?.identifiers || []).filter((x) => !own.includes(x));
-  add('Beteckningar', other.join(', '));
-  add('Sida', pagesLabel(src.page_start, src.page_end));
+  add('Övriga beteckningar', other.join(', '));
+  add('Sida', pagesLabel(src.page_start, src.page_end) || (d && d.format && d.format !== 'pdf'
+    ? h('span', { class: 'none' }, 'dokumentet har inga sidnummer') : ''));
   add('Rubrik', headingLabel(src.heading_path));
   add('Passage', h('code', {}, src.chunk_id));
   add('Dokument', h('code', {}, src.doc_id));
@@ -832,17 +936,26 @@ function renderPanel(turn, src, doc) {
       'Dokumentet har ändrats sedan svaret; passagen har hittats på ett nytt ställe.'));
   }
   const mark = h('mark', { class: 'highlight', id: 'highlight' });
-  appendCited(mark, doc.text.slice(range.start, range.end), claims);
+  appendCited(mark, readable(doc.text.slice(range.start, range.end)), claims);
   const body = h('div', {
     class: 'doc-text',
     tabindex: '0',
     role: 'document',
     'aria-label': `Dokumentets text, passagen för källa ${src.n} är markerad`,
-  }, doc.text.slice(0, range.start), mark, doc.text.slice(range.end));
+  }, readable(doc.text.slice(0, range.start)), mark, readable(doc.text.slice(range.end)));
   parts.push(body);
   els.panelContent.replaceChildren(...parts);
-  // Centre the passage in the document view without moving the page.
-  body.scrollTop = Math.max(0, mark.offsetTop - body.offsetTop - body.clientHeight / 3);
+  // Bring the passage's start to the upper third of the document view,
+  // without moving the page; when the answer's sentence lies further down,
+  // scroll on as far as keeps the start in view, so that both show if they fit.
+  const markTop = mark.offsetTop - body.offsetTop;
+  let top = markTop - body.clientHeight / 3;
+  const cited = mark.querySelector('.cited-sentence');
+  if (cited) {
+    const citedBottom = cited.offsetTop - body.offsetTop + cited.offsetHeight;
+    if (citedBottom > top + body.clientHeight - 24) top = Math.min(markTop - 8, citedBottom - body.clientHeight + 24);
+  }
+  body.scrollTop = Math.max(0, top);
 }
 
 // appendCited appends the passage text to mark, underlining the sentences
@@ -873,10 +986,23 @@ function markActive(turnN, n) {
   document.getElementById(`source-${turnN}-${n}`)?.classList.add('active');
 }
 
+// On a narrow screen the panel covers the page: what lies under it is made
+// inert, so that Tab stays in the panel and screen readers see only it.
+const overlayQuery = window.matchMedia('(max-width: 900px)');
+
+function updateOverlay() {
+  const covered = !els.panel.hidden && overlayQuery.matches;
+  for (const el of document.querySelectorAll('.skip-link, body > header, #banner, #main, body > footer')) el.inert = covered;
+  if (covered) els.panel.setAttribute('aria-modal', 'true');
+  else els.panel.removeAttribute('aria-modal');
+  els.panel.setAttribute('role', covered ? 'dialog' : 'complementary');
+}
+
 function closePanel(restoreFocus = true) {
   if (els.panel.hidden) return;
   els.panel.hidden = true;
   els.layout.classList.remove('panel-open');
+  updateOverlay();
   els.panelContent.replaceChildren();
   state.panelKey = '';
   markActive(null);
@@ -915,6 +1041,7 @@ function init() {
     });
   }
   els.panelClose.addEventListener('click', () => closePanel());
+  overlayQuery.addEventListener('change', updateOverlay);
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || e.defaultPrevented) return;
     if (!els.panel.hidden) {
