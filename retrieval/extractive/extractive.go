@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/ingest/sentence"
@@ -171,6 +172,7 @@ func (a *Answerer) FromResult(question string, res *retrieval.Result) *imyrag.An
 	picked = withLists(picked, res.Hits, a.opts.MaxSentences+maxListItems, a.analyzer, cover)
 	num := map[int]int{}
 	var text strings.Builder
+	var prev string
 	for _, c := range picked {
 		n, ok := num[c.hit]
 		if !ok {
@@ -180,9 +182,13 @@ func (a *Answerer) FromResult(question string, res *retrieval.Result) *imyrag.An
 		}
 		ans.Sentences = append(ans.Sentences, imyrag.Sentence{Text: c.text, Citations: []int{n}, Supported: true, Support: c.coverage})
 		if text.Len() > 0 {
-			text.WriteByte(' ')
+			// A quotation that does not end a sentence (a list item, a
+			// heading-like line) gets a line of its own rather than
+			// running into the next one.
+			text.WriteByte(separator(prev))
 		}
 		fmt.Fprintf(&text, "%s [%d]", c.text, n)
+		prev = c.text
 	}
 	ans.Text = text.String()
 	return ans
@@ -258,6 +264,17 @@ func reasonFor(res *retrieval.Result) string {
 		return res.Reason
 	}
 	return "ingen passage stämmer med frågan"
+}
+
+// separator is what follows a quoted sentence in an answer's text: a space
+// after a sentence that ends (. ! ? : ; …, also before a closing quote or
+// bracket), a newline after one that does not.
+func separator(sentence string) byte {
+	t := strings.TrimRight(sentence, " \t\"'”’»)]")
+	if r, _ := utf8.DecodeLastRuneInString(t); strings.ContainsRune(".!?:;…", r) {
+		return ' '
+	}
+	return '\n'
 }
 
 func abstain(ans *imyrag.Answer, reason string) *imyrag.Answer {

@@ -70,6 +70,9 @@ var marker = regexp.MustCompile(`\[(\d+)\]`)
 
 // checkAnswer checks the promises every answer keeps, against the store
 // the sources were cited from.
+// sentenceEnd matches text that ends a sentence.
+var sentenceEnd = regexp.MustCompile(`[.!?:;…]["'”’»)\]]*\s*$`)
+
 func checkAnswer(t *testing.T, s *local.Store, ans *imyrag.Answer) {
 	t.Helper()
 	ctx := context.Background()
@@ -161,9 +164,21 @@ func checkAnswer(t *testing.T, s *local.Store, ans *imyrag.Answer) {
 	if len(used) != len(ans.Sources) {
 		t.Errorf("%d sources, %d of them cited", len(ans.Sources), len(used))
 	}
-	// The text is the sentences with their markers, and every marker in it
-	// resolves to a source.
-	if got, want := ans.Text, strings.Join(text, " "); got != want {
+	// The text is the sentences with their markers, a space after one that
+	// ends a sentence and a newline after one that does not (a list item),
+	// and every marker in it resolves to a source.
+	var want strings.Builder
+	for i, part := range text {
+		if i > 0 {
+			if sentenceEnd.MatchString(ans.Sentences[i-1].Text) {
+				want.WriteByte(' ')
+			} else {
+				want.WriteByte('\n')
+			}
+		}
+		want.WriteString(part)
+	}
+	if got, want := ans.Text, want.String(); got != want {
 		t.Errorf("Text = %q\nwant  %q", got, want)
 	}
 	for _, m := range marker.FindAllStringSubmatch(ans.Text, -1) {
