@@ -13,6 +13,7 @@ import (
 	"github.com/imy/imyrag"
 	"github.com/imy/imyrag/retrieval"
 	"github.com/imy/imyrag/retrieval/analyze"
+	"github.com/imy/imyrag/retrieval/lexical"
 	"github.com/imy/imyrag/retrieval/store"
 )
 
@@ -22,21 +23,26 @@ import (
 // servers ≥ 1.17, the legs' weights; lexical alone when the index or the
 // query has no vector. It implements retrieval.Searcher. Compared with
 // the embedded engine it lacks the quoted-phrase boost and approximates
-// the exact-reference boost with sparse reference terms (sparse.go), and
-// it does not add synonyms (retrieval.Options.SynonymWeight): the embedded
-// engine keeps only synonyms its in-memory vocabulary holds, which here
-// would cost a count request per candidate synonym, and without that filter
-// the per-word cap would pick synonyms the index lacks.
+// the exact-reference boost with sparse reference terms (sparse.go). It
+// adds the same synonyms as the embedded engine (retrieval.ExpandQuery,
+// with the default options): their document frequencies are counted in the
+// same concurrent round of counts as the question's terms' IDF.
 type Engine struct {
 	s *Store
 	a *analyze.Analyzer
+	// count is counts; tests of the query analysis replace it.
+	count func(ctx context.Context, terms []string) ([]uint64, uint64, error)
 }
 
 var _ retrieval.Searcher = (*Engine)(nil)
 
 // NewEngine returns a searcher over s; a is the analyzer documents were
 // indexed with (analyze.Default()).
-func NewEngine(s *Store, a *analyze.Analyzer) *Engine { return &Engine{s: s, a: a} }
+func NewEngine(s *Store, a *analyze.Analyzer) *Engine {
+	e := &Engine{s: s, a: a}
+	e.count = e.counts
+	return e
+}
 
 // Embedding implements retrieval.Searcher.
 func (e *Engine) Embedding(ctx context.Context) (store.EmbeddingSpec, int, error) {
@@ -79,7 +85,10 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 	if len(q.Phrases) > 0 {
 		res.Notes = append(res.Notes, "quoted phrases are matched as words; the Qdrant store does not rank exact phrases first")
 	}
-	terms := retrieval.QueryTerms(e.a, q.Text, q.Refs)
+	terms, err := e.analyzeQuery(ctx, q, res)
+	if err != nil {
+		return nil, err
+	}
 	if len(q.Filter.DocIDs) > 0 {
 		live, err := e.s.liveVersions(ctx, q.Filter.DocIDs)
 		if err != nil {
@@ -101,13 +110,6 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 		if qvec, note = unitQuery(q.Query, spec, n); note != "" {
 			res.Notes = append(res.Notes, note)
 		}
-	}
-	res.Terms = make([]string, len(terms))
-	for i, t := range terms {
-		res.Terms[i] = t.Term
-	}
-	if res.IDF, err = e.idf(ctx, res.Terms); err != nil {
-		return nil, err
 	}
 	if len(terms) == 0 && qvec == nil {
 		res.Reason = retrieval.ReasonNoTerms
@@ -206,14 +208,56 @@ func ranks(pts []*qdrant.ScoredPoint, rank map[string]int, score map[string]floa
 	}
 }
 
-// idf is each term's inverse document frequency over live and stale chunk
-// points alike, as BM25 computes it (the embedded engine's formula), from
-// exact counts on the indexed "terms" payload field, concurrently.
-func (e *Engine) idf(ctx context.Context, terms []string) ([]float64, error) {
-	if len(terms) == 0 {
-		return nil, nil
+// analyzeQuery returns the query's terms (the question's, then the
+// synonyms retrieval.ExpandQuery adds with the default options) and sets res's Terms, IDF and Expansions. The counts
+// behind the IDF and the synonyms' filter are made in one concurrent round.
+func (e *Engine) analyzeQuery(ctx context.Context, q retrieval.Prepared, res *retrieval.Result) ([]lexical.QueryTerm, error) {
+	qterms := retrieval.QueryTerms(e.a, q.Text, q.Refs)
+	df := map[string]uint64{}
+	var total uint64
+	count := func(ctx context.Context, extra []string) ([]uint64, error) {
+		ask := make([]string, 0, len(qterms)+len(extra))
+		for _, t := range qterms {
+			ask = append(ask, t.Term)
+		}
+		ask = append(ask, extra...)
+		n, all, err := e.count(ctx, ask)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range ask {
+			df[t] = n[i]
+		}
+		total = all
+		return n[len(qterms):], nil
 	}
-	out := make([]float64, len(terms))
+	terms, exp, _, err := retrieval.ExpandQuery(ctx, e.a, q.Text, q.Refs, retrieval.Options{}, count)
+	if err != nil {
+		return nil, err
+	}
+	if len(df) == 0 && len(qterms) > 0 { // no synonyms were asked about
+		if _, err := count(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
+	if len(qterms) > 0 {
+		res.Terms = make([]string, len(qterms))
+		res.IDF = make([]float64, len(qterms))
+		for i, t := range qterms {
+			res.Terms[i], res.IDF[i] = t.Term, bm25IDF(total, df[t.Term])
+		}
+	}
+	res.Expansions = exp
+	for i := range res.Expansions {
+		res.Expansions[i].IDF = bm25IDF(total, df[res.Expansions[i].Term])
+	}
+	return terms, nil
+}
+
+// counts returns each term's document frequency over live and stale chunk
+// points alike, as BM25 computes it, and the number of chunk points: exact
+// counts on the indexed "terms" payload field, made concurrently.
+func (e *Engine) counts(ctx context.Context, terms []string) ([]uint64, uint64, error) {
 	counts := make([]uint64, len(terms)+1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
@@ -229,14 +273,14 @@ func (e *Engine) idf(ctx context.Context, terms []string) ([]float64, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	n := float64(counts[len(terms)])
-	for i := range terms {
-		df := float64(counts[i])
-		out[i] = math.Log(1 + (n-df+0.5)/(df+0.5))
-	}
-	return out, nil
+	return counts[:len(terms)], counts[len(terms)], nil
+}
+
+// bm25IDF is the embedded engine's IDF of a term in df of n chunks.
+func bm25IDF(n, df uint64) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
 }
 
 // fill loads the picked chunks with their payload (and vectors, for the
