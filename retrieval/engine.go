@@ -439,7 +439,7 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	<-denseDone
 	fz := q.Fusion.withDefaults()
-	legs := []ranked{{weight: fz.LexicalWeight, ids: lexIDs}}
+	legs := []Ranked[int]{{Weight: fz.LexicalWeight, IDs: lexIDs}}
 	var denseIDs []int
 	if qvec != nil {
 		if len(dense) == 0 {
@@ -451,19 +451,19 @@ func (e *Engine) Search(ctx context.Context, q Query) (*Result, error) {
 			for i, d := range dense {
 				denseIDs[i] = int(d.chunk)
 			}
-			legs = append(legs, ranked{weight: fz.DenseWeight, ids: denseIDs})
+			legs = append(legs, Ranked[int]{Weight: fz.DenseWeight, IDs: denseIDs})
 			if n := s.vec.rows(); n < len(s.ids) {
 				res.Notes = append(res.Notes, fmt.Sprintf("dense leg covered %d of %d passages; the others have no vector yet", n, len(s.ids)))
 			}
 		}
 	}
-	fusedList := fuse(fz.K, legs...)
+	fusedList := Fuse(fz.K, legs...)
 
 	// Diversity, then load the chunks.
 	perDoc := map[int32]int{}
-	var picked []fused
+	var picked []Fused[int]
 	for _, fd := range fusedList {
-		d := s.doc[fd.chunk]
+		d := s.doc[fd.ID]
 		if q.PerDoc > 0 && perDoc[d] >= q.PerDoc {
 			continue
 		}
@@ -678,7 +678,7 @@ outer:
 
 // fill loads the picked chunks (and neighbours) and builds the hits. qvec
 // is the unit query vector when the dense leg ran.
-func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fused, lexScore map[int]float64, lexIDs, denseIDs []int, qvec []float32, nb int) error {
+func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []Fused[int], lexScore map[int]float64, lexIDs, denseIDs []int, qvec []float32, nb int) error {
 	lexRank := make(map[int]int, len(lexIDs))
 	for i, c := range lexIDs {
 		lexRank[c] = i + 1
@@ -689,8 +689,8 @@ func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fu
 	}
 	var want []string
 	for _, p := range picked {
-		want = append(want, s.ids[p.chunk])
-		for _, n := range s.neighbours(p.chunk, nb) {
+		want = append(want, s.ids[p.ID])
+		for _, n := range s.neighbours(p.ID, nb) {
 			want = append(want, s.ids[n])
 		}
 	}
@@ -703,17 +703,17 @@ func (e *Engine) fill(ctx context.Context, s *snapshot, res *Result, picked []fu
 		byID[c.ID] = c
 	}
 	for i, p := range picked {
-		c, ok := byID[s.ids[p.chunk]]
+		c, ok := byID[s.ids[p.ID]]
 		if !ok {
 			continue // replaced since the snapshot; the next query rebuilds it
 		}
-		d := s.docs[s.doc[p.chunk]]
-		h := Hit{Rank: i + 1, Score: p.score, Chunk: c, Lexical: lexScore[p.chunk], LexicalRank: lexRank[p.chunk],
-			DenseRank: denseRank[p.chunk], Document: DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind, Date: d.Date}}
-		if v := s.vec.vector(p.chunk); qvec != nil && v != nil {
+		d := s.docs[s.doc[p.ID]]
+		h := Hit{Rank: i + 1, Score: p.Score, Chunk: c, Lexical: lexScore[p.ID], LexicalRank: lexRank[p.ID],
+			DenseRank: denseRank[p.ID], Document: DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind, Date: d.Date}}
+		if v := s.vec.vector(p.ID); qvec != nil && v != nil {
 			h.Dense = float64(dot(qvec, v))
 		}
-		for _, n := range s.neighbours(p.chunk, nb) {
+		for _, n := range s.neighbours(p.ID, nb) {
 			if nc, ok := byID[s.ids[n]]; ok {
 				h.Neighbours = append(h.Neighbours, nc)
 			}

@@ -8,46 +8,44 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-var cmpFused = cmp.AllowUnexported(fused{})
-
 func TestFuseRRF(t *testing.T) {
 	tests := []struct {
 		name string
 		k    float64
-		legs []ranked
-		want []fused
+		legs []Ranked[int]
+		want []Fused[int]
 	}{
 		{
 			name: "no legs",
 			k:    60,
-			want: []fused{},
+			want: []Fused[int]{},
 		},
 		{
 			name: "one leg keeps its order",
 			k:    60,
-			legs: []ranked{{weight: 1, ids: []int{7, 3, 9}}},
-			want: []fused{{7, 1.0 / 61, 1}, {3, 1.0 / 62, 2}, {9, 1.0 / 63, 3}},
+			legs: []Ranked[int]{{Weight: 1, IDs: []int{7, 3, 9}}},
+			want: []Fused[int]{{7, 1.0 / 61, 1}, {3, 1.0 / 62, 2}, {9, 1.0 / 63, 3}},
 		},
 		{
 			name: "leg weight scales the score",
 			k:    60,
-			legs: []ranked{{weight: 2.5, ids: []int{4, 1}}},
-			want: []fused{{4, 2.5 / 61, 1}, {1, 2.5 / 62, 2}},
+			legs: []Ranked[int]{{Weight: 2.5, IDs: []int{4, 1}}},
+			want: []Fused[int]{{4, 2.5 / 61, 1}, {1, 2.5 / 62, 2}},
 		},
 		{
 			name: "k damps the top ranks",
 			k:    2,
-			legs: []ranked{{weight: 1, ids: []int{4, 1}}},
-			want: []fused{{4, 1.0 / 3, 1}, {1, 1.0 / 4, 2}},
+			legs: []Ranked[int]{{Weight: 1, IDs: []int{4, 1}}},
+			want: []Fused[int]{{4, 1.0 / 3, 1}, {1, 1.0 / 4, 2}},
 		},
 		{
 			name: "scores of both legs add up",
 			k:    60,
-			legs: []ranked{
-				{weight: 1, ids: []int{1, 2, 3}},
-				{weight: 1, ids: []int{3, 4}},
+			legs: []Ranked[int]{
+				{Weight: 1, IDs: []int{1, 2, 3}},
+				{Weight: 1, IDs: []int{3, 4}},
 			},
-			want: []fused{
+			want: []Fused[int]{
 				{3, 1.0/63 + 1.0/61, 1},
 				{1, 1.0 / 61, 1},
 				{2, 1.0 / 62, 2},
@@ -57,11 +55,11 @@ func TestFuseRRF(t *testing.T) {
 		{
 			name: "weighted legs",
 			k:    10,
-			legs: []ranked{
-				{weight: 1, ids: []int{1, 2}},
-				{weight: 3, ids: []int{2, 1}},
+			legs: []Ranked[int]{
+				{Weight: 1, IDs: []int{1, 2}},
+				{Weight: 3, IDs: []int{2, 1}},
 			},
-			want: []fused{
+			want: []Fused[int]{
 				{2, 1.0/12 + 3.0/11, 1},
 				{1, 1.0/11 + 3.0/12, 1},
 			},
@@ -72,22 +70,22 @@ func TestFuseRRF(t *testing.T) {
 			// number wins.
 			name: "equal score and best rank: lower chunk first",
 			k:    60,
-			legs: []ranked{
-				{weight: 1, ids: []int{8, 2}},
-				{weight: 1, ids: []int{5}},
+			legs: []Ranked[int]{
+				{Weight: 1, IDs: []int{8, 2}},
+				{Weight: 1, IDs: []int{5}},
 			},
-			want: []fused{{5, 1.0 / 61, 1}, {8, 1.0 / 61, 1}, {2, 1.0 / 62, 2}},
+			want: []Fused[int]{{5, 1.0 / 61, 1}, {8, 1.0 / 61, 1}, {2, 1.0 / 62, 2}},
 		},
 		{
 			name: "three legs",
 			k:    0,
-			legs: []ranked{
-				{weight: 1, ids: []int{1, 2, 3}},   // 1: 1/1, 2: 1/2, 3: 1/3
-				{weight: 1, ids: []int{9, 3, 2}},   // 9: 1/1, 3: 1/2, 2: 1/3
-				{weight: 0.5, ids: []int{4, 7, 1}}, // 4: 1/2, 7: 1/4, 1: 1/6
+			legs: []Ranked[int]{
+				{Weight: 1, IDs: []int{1, 2, 3}},   // 1: 1/1, 2: 1/2, 3: 1/3
+				{Weight: 1, IDs: []int{9, 3, 2}},   // 9: 1/1, 3: 1/2, 2: 1/3
+				{Weight: 0.5, IDs: []int{4, 7, 1}}, // 4: 1/2, 7: 1/4, 1: 1/6
 			},
 			// 2 and 3 both score 1/2 + 1/3 with best rank 2: chunk number.
-			want: []fused{
+			want: []Fused[int]{
 				{1, 1 + 0.5/3, 1},
 				{9, 1, 1},
 				{2, 1.0/2 + 1.0/3, 2},
@@ -99,9 +97,9 @@ func TestFuseRRF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fuse(tt.k, tt.legs...)
+			got := Fuse(tt.k, tt.legs...)
 			checkFused(t, tt.k, tt.legs, got)
-			if diff := cmp.Diff(tt.want, got, cmpFused, cmpopts.EquateApprox(0, 1e-15)); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-15)); diff != "" {
 				t.Errorf("fuse mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -116,25 +114,25 @@ func TestFuseTieBreakByBestRank(t *testing.T) {
 	// rank 2 in both legs → 1/2 + 1/2 = 1 exactly. All three tie on score;
 	// 2 has the lowest number but the worst best rank, so it goes last, and
 	// 3 goes before 9 on chunk number.
-	got := fuse(0,
-		ranked{weight: 1, ids: []int{9, 2}},
-		ranked{weight: 1, ids: []int{3, 2}},
+	got := Fuse(0,
+		Ranked[int]{Weight: 1, IDs: []int{9, 2}},
+		Ranked[int]{Weight: 1, IDs: []int{3, 2}},
 	)
-	want := []fused{{3, 1, 1}, {9, 1, 1}, {2, 1, 2}}
-	if diff := cmp.Diff(want, got, cmpFused); diff != "" {
+	want := []Fused[int]{{3, 1, 1}, {9, 1, 1}, {2, 1, 2}}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fuse mismatch (-want +got):\n%s", diff)
 	}
 }
 
 // checkFused checks fuse's output against its contract: every input chunk
 // once, the RRF score, the best rank, and the documented order.
-func checkFused(t *testing.T, k float64, legs []ranked, got []fused) {
+func checkFused(t *testing.T, k float64, legs []Ranked[int], got []Fused[int]) {
 	t.Helper()
 	wantScore := map[int]float64{}
 	wantBest := map[int]int{}
 	for _, leg := range legs {
-		for r, id := range leg.ids {
-			wantScore[id] += leg.weight / (k + float64(r+1))
+		for r, id := range leg.IDs {
+			wantScore[id] += leg.Weight / (k + float64(r+1))
 			if b, ok := wantBest[id]; !ok || r+1 < b {
 				wantBest[id] = r + 1
 			}
@@ -145,26 +143,26 @@ func checkFused(t *testing.T, k float64, legs []ranked, got []fused) {
 	}
 	seen := map[int]bool{}
 	for i, f := range got {
-		if seen[f.chunk] {
-			t.Fatalf("chunk %d fused twice: %v", f.chunk, got)
+		if seen[f.ID] {
+			t.Fatalf("chunk %d fused twice: %v", f.ID, got)
 		}
-		seen[f.chunk] = true
-		ws, ok := wantScore[f.chunk]
+		seen[f.ID] = true
+		ws, ok := wantScore[f.ID]
 		if !ok {
-			t.Fatalf("chunk %d is in no leg", f.chunk)
+			t.Fatalf("chunk %d is in no leg", f.ID)
 		}
-		if d := f.score - ws; d > 1e-12 || d < -1e-12 {
-			t.Errorf("chunk %d: score %v, want %v", f.chunk, f.score, ws)
+		if d := f.Score - ws; d > 1e-12 || d < -1e-12 {
+			t.Errorf("chunk %d: score %v, want %v", f.ID, f.Score, ws)
 		}
-		if f.bestRank != wantBest[f.chunk] {
-			t.Errorf("chunk %d: best rank %d, want %d", f.chunk, f.bestRank, wantBest[f.chunk])
+		if f.BestRank != wantBest[f.ID] {
+			t.Errorf("chunk %d: best rank %d, want %d", f.ID, f.BestRank, wantBest[f.ID])
 		}
 		if i == 0 {
 			continue
 		}
 		p := got[i-1]
-		ordered := p.score > f.score ||
-			p.score == f.score && (p.bestRank < f.bestRank || p.bestRank == f.bestRank && p.chunk < f.chunk)
+		ordered := p.Score > f.Score ||
+			p.Score == f.Score && (p.BestRank < f.BestRank || p.BestRank == f.BestRank && p.ID < f.ID)
 		if !ordered {
 			t.Errorf("results %d and %d out of order: %+v then %+v", i-1, i, p, f)
 		}
@@ -191,7 +189,7 @@ func TestFusionDefaults(t *testing.T) {
 
 // decodeLegs turns bytes into two ranked legs of distinct chunk numbers in
 // 0..31 with weights in (0, 4], and k in 1..64.
-func decodeLegs(data []byte) (float64, ranked, ranked) {
+func decodeLegs(data []byte) (float64, Ranked[int], Ranked[int]) {
 	i := 0
 	next := func() byte {
 		if i >= len(data) {
@@ -201,14 +199,14 @@ func decodeLegs(data []byte) (float64, ranked, ranked) {
 		return data[i-1]
 	}
 	k := float64(next()%64) + 1
-	leg := func() ranked {
-		r := ranked{weight: float64(next()%16+1) / 4}
+	leg := func() Ranked[int] {
+		r := Ranked[int]{Weight: float64(next()%16+1) / 4}
 		seen := map[int]bool{}
 		for range next() % 24 {
 			id := int(next() % 32)
 			if !seen[id] {
 				seen[id] = true
-				r.ids = append(r.ids, id)
+				r.IDs = append(r.IDs, id)
 			}
 		}
 		return r
@@ -226,21 +224,21 @@ func FuzzFuse(f *testing.F) {
 	f.Add([]byte{59, 0, 20, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 1, 1, 31})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, a, b := decodeLegs(data)
-		got := fuse(k, a, b)
-		if diff := cmp.Diff(got, fuse(k, a, b), cmpFused); diff != "" {
+		got := Fuse(k, a, b)
+		if diff := cmp.Diff(got, Fuse(k, a, b)); diff != "" {
 			t.Fatalf("fuse is not deterministic (-first +second):\n%s", diff)
 		}
-		if diff := cmp.Diff(got, fuse(k, b, a), cmpFused); diff != "" {
+		if diff := cmp.Diff(got, Fuse(k, b, a)); diff != "" {
 			t.Fatalf("fuse depends on the order of the legs (-a,b +b,a):\n%s", diff)
 		}
-		checkFused(t, k, []ranked{a, b}, got)
+		checkFused(t, k, []Ranked[int]{a, b}, got)
 		// A leg alone keeps its order.
 		var ids []int
-		for _, f := range fuse(k, a) {
-			ids = append(ids, f.chunk)
+		for _, f := range Fuse(k, a) {
+			ids = append(ids, f.ID)
 		}
-		if !slices.Equal(ids, a.ids) {
-			t.Fatalf("one leg reordered: %v → %v", a.ids, ids)
+		if !slices.Equal(ids, a.IDs) {
+			t.Fatalf("one leg reordered: %v → %v", a.IDs, ids)
 		}
 	})
 }
@@ -256,14 +254,14 @@ func TestFuseThreeLegsOrderIndependent(t *testing.T) {
 	// Chunk 1 has ranks (1, 2, 8) and chunk 2 ranks (2, 8, 1) in the three
 	// legs (10–16 are fillers): equal scores in exact arithmetic and best
 	// rank 1 both, so chunk 1 should always come first.
-	legs := []ranked{
-		{weight: 1, ids: []int{1, 2}},
-		{weight: 1, ids: []int{10, 1, 11, 12, 13, 14, 15, 2}},
-		{weight: 1, ids: []int{2, 10, 11, 12, 13, 14, 15, 1}},
+	legs := []Ranked[int]{
+		{Weight: 1, IDs: []int{1, 2}},
+		{Weight: 1, IDs: []int{10, 1, 11, 12, 13, 14, 15, 2}},
+		{Weight: 1, IDs: []int{2, 10, 11, 12, 13, 14, 15, 1}},
 	}
 	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
-		got := fuse(60, legs[order[0]], legs[order[1]], legs[order[2]])
-		if got[0].chunk != 1 || got[1].chunk != 2 {
+		got := Fuse(60, legs[order[0]], legs[order[1]], legs[order[2]])
+		if got[0].ID != 1 || got[1].ID != 2 {
 			t.Errorf("legs in order %v: %+v then %+v, want chunk 1 then 2 (equal scores, equal best rank)", order, got[0], got[1])
 		}
 	}
