@@ -20,7 +20,9 @@ func TestSearchShowsSynonyms(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || code != 0 {
 		t.Fatalf("search: code %d, err %v\n%s", code, err, stderr)
 	}
-	if !slices.ContainsFunc(res.Expansions, func(x retrieval.Expansion) bool { return x.Term == "undantag" && x.From == "disp" && x.FromWord == "dispens" }) {
+	if !slices.ContainsFunc(res.Expansions, func(x retrieval.Expansion) bool {
+		return x.Term == "undantag" && x.From == "disp" && x.FromWord == "dispens"
+	}) {
 		t.Errorf("expansions %+v, want undantag for disp", res.Expansions)
 	}
 	if !strings.Contains(stdout, `"expansions"`) {

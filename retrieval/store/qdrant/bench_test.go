@@ -54,7 +54,7 @@ func BenchmarkChunkPoints(b *testing.B) {
 }
 
 // BenchmarkQueryRequest analyzes a question and builds and marshals the
-// hybrid query (two prefetches with a filter, RRF).
+// hybrid search (the two legs, each with a filter, in one batch).
 func BenchmarkQueryRequest(b *testing.B) {
 	a := analyze.Default()
 	vec := make([]float32, 1024)
@@ -69,7 +69,7 @@ func BenchmarkQueryRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 		idx, val := QueryVector(retrieval.QueryTerms(a, p.Text, p.Refs), p.Refs)
-		req := queryRequest("c", searchFilter(p.Filter), idx, val, vec, p.Fusion, true, p.Candidates)
+		req := searchRequest("c", searchFilter(p.Filter), idx, val, vec, p.Candidates)
 		if _, err := proto.Marshal(req); err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 // Package qdrant is the production store: the store contract (package
 // store) and hybrid search (retrieval.Searcher) over a Qdrant server,
-// reached through its gRPC API (v1.16 or newer; weighted fusion from v1.17).
+// reached through its gRPC API (v1.16 or newer: collection metadata).
 //
 // # Data model
 //
@@ -42,7 +42,9 @@
 // transient gRPC codes (Unavailable, ResourceExhausted, Aborted,
 // DeadlineExceeded); the client library retries nothing itself. Errors
 // wrap ErrUnreachable, ErrAuth, ErrServerVersion or ErrNoIndex where the
-// caller can act on them.
+// caller can act on them. A NotFound from the server means the collection
+// (or the alias) is gone, never a missing document: ErrNoIndex, not
+// store.ErrNotFound.
 package qdrant
 
 import (
@@ -57,6 +59,7 @@ import (
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -76,7 +79,8 @@ var (
 	// ErrRemoteHost: the host is neither loopback nor private and
 	// Config.AllowRemote is not set.
 	ErrRemoteHost = ollama.ErrRemoteHost
-	// ErrNoIndex: the alias does not exist (nothing was ingested yet).
+	// ErrNoIndex: the alias does not exist (nothing was ingested yet), or
+	// the collection behind it was deleted.
 	ErrNoIndex = errors.New("no index in qdrant")
 )
 
@@ -86,11 +90,14 @@ const (
 	DefaultAlias   = "imyrag"
 	DefaultDim     = 1024 // bge-m3, the default embedding model
 	DefaultTimeout = 30 * time.Second
-	// MinServerVersion is the oldest server this store talks to: RRF with
-	// an explicit k needs 1.16; per-leg weights need 1.17 and are sent only
-	// to such servers.
+	// MinServerVersion is the oldest server this store talks to: the
+	// collection metadata (schema, BM25 parameters) needs 1.16.
 	MinServerVersion = "1.16"
-	schemaVersion    = 1
+	// maxRecvMsgSize bounds one response. gRPC's default, 4 MiB, is less
+	// than a long document's text (Document, Check) or a page of 256
+	// vectors of 4096 dimensions.
+	maxRecvMsgSize = 256 << 20
+	schemaVersion  = 1
 )
 
 // Config configures the connection and, for a collection this store
@@ -178,9 +185,8 @@ type Store struct {
 	ownsClient bool
 	// coll is what requests name: the alias for the published index, a
 	// collection name for a version being built.
-	coll    string
-	version [2]int // server major, minor
-	meta    collectionMeta
+	coll string
+	meta collectionMeta
 
 	mu     sync.Mutex
 	closed bool
@@ -212,7 +218,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: port, APIKey: cfg.APIKey, UseTLS: cfg.TLS,
-		SkipCompatibilityCheck: true, PoolSize: 1})
+		SkipCompatibilityCheck: true, PoolSize: 1,
+		GrpcOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsgSize))}})
 	if err != nil {
 		return nil, fmt.Errorf("qdrant %s: %w", cfg.Addr, err)
 	}
@@ -248,7 +255,6 @@ func (s *Store) open(ctx context.Context) error {
 	if err := checkVersion(ver); err != nil {
 		return err
 	}
-	s.version, _ = parseVersion(ver)
 	coll, err := s.resolveAlias(ctx, s.cfg.Alias)
 	if err != nil {
 		return err
@@ -264,9 +270,9 @@ func (s *Store) open(ctx context.Context) error {
 		if err := s.createCollection(ctx, name); err != nil {
 			return err
 		}
-		if err := s.do(ctx, "create alias", func(ctx context.Context) error {
+		if err := s.do(ctx, "create alias", idempotentCreate(func(ctx context.Context) error {
 			return s.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.cfg.Alias, name)})
-		}); err != nil {
+		})); err != nil {
 			return err
 		}
 		coll = name
@@ -293,11 +299,6 @@ func checkVersion(v string) error {
 		return fmt.Errorf("qdrant server %s is older than %s (upgrade the server): %w", v, MinServerVersion, ErrServerVersion)
 	}
 	return nil
-}
-
-// weightedRRF reports whether the server takes per-leg RRF weights.
-func (s *Store) weightedRRF() bool {
-	return s.version[0] > 1 || (s.version[0] == 1 && s.version[1] >= 17)
 }
 
 // Collection returns the name of the collection the store reads and
@@ -357,9 +358,9 @@ func nextName(alias string, names []string) string {
 
 func (s *Store) createCollection(ctx context.Context, name string) error {
 	req := createCollectionRequest(name, s.cfg)
-	if err := s.do(ctx, "create collection "+name, func(ctx context.Context) error {
+	if err := s.do(ctx, "create collection "+name, idempotentCreate(func(ctx context.Context) error {
 		return s.client.CreateCollection(ctx, req)
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 	for _, ix := range fieldIndexRequests(name) {
@@ -405,7 +406,7 @@ func (s *Store) NewVersion(ctx context.Context, dim int, bm BM25) (*Store, error
 		cfg.Dim = dim
 	}
 	cfg.BM25 = bm.withDefaults()
-	n := &Store{cfg: cfg, client: s.client, coll: name, version: s.version}
+	n := &Store{cfg: cfg, client: s.client, coll: name}
 	if err := n.createCollection(ctx, name); err != nil {
 		return nil, err
 	}
@@ -455,6 +456,22 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	return s.client.Close()
+}
+
+// idempotentCreate makes a create call safe to retry: when an attempt
+// timed out or was cut off after the server had done it, the retry's
+// AlreadyExists is that attempt's success. A first attempt's
+// AlreadyExists stays an error (someone else made it).
+func idempotentCreate(call func(context.Context) error) func(context.Context) error {
+	retried := false
+	return func(ctx context.Context) error {
+		err := call(ctx)
+		if retried && status.Code(err) == codes.AlreadyExists {
+			return nil
+		}
+		retried = true
+		return err
+	}
 }
 
 // transient reports whether a gRPC code is worth retrying.
@@ -512,7 +529,9 @@ func classify(op, addr string, code codes.Code, err error) error {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return fmt.Errorf("qdrant %s at %s: %w: %v", op, addr, ErrUnreachable, err)
 	case codes.NotFound:
-		return fmt.Errorf("qdrant %s: %w: %v", op, store.ErrNotFound, err)
+		// Qdrant answers NotFound for a missing collection or alias (a
+		// missing point is an empty result, except to UpdateVectors).
+		return fmt.Errorf("qdrant %s: the collection is gone (deleted, or the alias moved meanwhile?): %w: %v", op, ErrNoIndex, err)
 	}
 	return fmt.Errorf("qdrant %s: %w", op, err)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -89,9 +88,9 @@ func parseMeta(info *qdrant.CollectionInfo) (collectionMeta, error) {
 	if m.Schema > schemaVersion {
 		return m, fmt.Errorf("schema %d is newer than this program's %d (upgrade imyrag): %w", m.Schema, schemaVersion, store.ErrSchema)
 	}
-	m.BM25 = BM25{K1: md["bm25_k1"].GetDoubleValue(), B: md["bm25_b"].GetDoubleValue(),
-		AvgLen: md["bm25_avg_len"].GetDoubleValue(), AvgHeadLen: md["bm25_avg_head_len"].GetDoubleValue(),
-		HeadWeight: md["bm25_head_weight"].GetDoubleValue()}.withDefaults()
+	m.BM25 = BM25{K1: number(md["bm25_k1"]), B: number(md["bm25_b"]),
+		AvgLen: number(md["bm25_avg_len"]), AvgHeadLen: number(md["bm25_avg_head_len"]),
+		HeadWeight: number(md["bm25_head_weight"])}.withDefaults()
 	if p := info.GetConfig().GetParams().GetVectorsConfig().GetParamsMap().GetMap()[denseName]; p != nil {
 		m.Dim = int(p.GetSize())
 	}
@@ -99,6 +98,16 @@ func parseMeta(info *qdrant.CollectionInfo) (collectionMeta, error) {
 		return m, fmt.Errorf("no dense vector %q in the collection: %w", denseName, store.ErrSchema)
 	}
 	return m, nil
+}
+
+// number reads a metadata number whether the server returns it as a
+// double or as an integer (the metadata is stored as JSON, where 140.0
+// and 140 may come back either way).
+func number(v *qdrant.Value) float64 {
+	if _, ok := v.GetKind().(*qdrant.Value_IntegerValue); ok {
+		return float64(v.GetIntegerValue())
+	}
+	return v.GetDoubleValue()
 }
 
 // pointUUID is a name-based UUID (version 5 layout over SHA-1) in the
@@ -314,38 +323,26 @@ func searchFilter(f retrieval.Filter) *qdrant.Filter {
 // per-document cap.
 var hitFields = []string{"doc_id", "version", "chunk_id", "ordinal"}
 
-// queryRequest builds the search: with both legs, a dense and a sparse
-// prefetch (each with the filter and cands as limit, which is ≥ the main
-// limit) fused by RRF with an explicit k (the server's default is 2) and,
-// when weighted, the legs' weights; with one leg, that leg alone.
-func queryRequest(coll string, f *qdrant.Filter, sparseIdx []uint32, sparseVal []float32, dense []float32,
-	fz retrieval.Fusion, weighted bool, cands int) *qdrant.QueryPoints {
-	limit := uint64(cands)
-	req := &qdrant.QueryPoints{CollectionName: coll, Limit: &limit, WithPayload: qdrant.NewWithPayloadInclude(hitFields...)}
-	switch {
-	case sparseIdx != nil && dense != nil:
-		rrf := &qdrant.Rrf{K: qdrant.PtrOf(uint32(math.Round(fz.K)))}
-		if weighted {
-			rrf.Weights = []float32{float32(fz.LexicalWeight), float32(fz.DenseWeight)}
-		}
-		req.Prefetch = []*qdrant.PrefetchQuery{
-			{Query: qdrant.NewQuerySparse(sparseIdx, sparseVal), Using: qdrant.PtrOf(sparseName), Filter: f, Limit: &limit},
-			{Query: qdrant.NewQueryDense(dense), Using: qdrant.PtrOf(denseName), Filter: f, Limit: &limit},
-		}
-		req.Query = qdrant.NewQueryRRF(rrf)
-	case sparseIdx != nil:
-		req.Query, req.Using, req.Filter = qdrant.NewQuerySparse(sparseIdx, sparseVal), qdrant.PtrOf(sparseName), f
-	default:
-		req.Query, req.Using, req.Filter = qdrant.NewQueryDense(dense), qdrant.PtrOf(denseName), f
-	}
-	return req
-}
-
-// legRequest is one leg alone, for the per-leg ranks and scores of hits.
+// legRequest is one leg of the search: its query vector against its named
+// vector, with the filter and cands (≥ the number of hits) as limit.
 func legRequest(coll string, f *qdrant.Filter, q *qdrant.Query, using string, cands int) *qdrant.QueryPoints {
 	limit := uint64(cands)
 	return &qdrant.QueryPoints{CollectionName: coll, Query: q, Using: qdrant.PtrOf(using), Filter: f, Limit: &limit,
-		WithPayload: qdrant.NewWithPayloadInclude("chunk_id")}
+		WithPayload: qdrant.NewWithPayloadInclude(hitFields...)}
+}
+
+// searchRequest is the search's one round trip: the lexical leg (when
+// sparseIdx is set), then the dense leg (when dense is set), each alone;
+// fuse combines them.
+func searchRequest(coll string, f *qdrant.Filter, sparseIdx []uint32, sparseVal []float32, dense []float32, cands int) *qdrant.QueryBatchPoints {
+	req := &qdrant.QueryBatchPoints{CollectionName: coll}
+	if sparseIdx != nil {
+		req.QueryPoints = append(req.QueryPoints, legRequest(coll, f, qdrant.NewQuerySparse(sparseIdx, sparseVal), sparseName, cands))
+	}
+	if dense != nil {
+		req.QueryPoints = append(req.QueryPoints, legRequest(coll, f, qdrant.NewQueryDense(dense), denseName, cands))
+	}
+	return req
 }
 
 // upsertRequests splits points into batches of at most n, each waited

@@ -152,25 +152,30 @@ func TestGoldenQueries(t *testing.T) {
 	idx, val := QueryVector(retrieval.QueryTerms(analyze.Default(), p.Text, p.Refs), p.Refs)
 	f := searchFilter(p.Filter)
 	dense := []float32{0.6, 0.8}
-	golden(t, "query_hybrid", queryRequest("imyrag", f, idx, val, dense, p.Fusion, true, p.Candidates))
-	golden(t, "query_hybrid_unweighted", queryRequest("imyrag", f, idx, val, dense, p.Fusion, false, p.Candidates))
-	golden(t, "query_lexical", queryRequest("imyrag", f, idx, val, nil, p.Fusion, true, p.Candidates))
-	golden(t, "query_dense", queryRequest("imyrag", f, nil, nil, dense, p.Fusion, true, p.Candidates))
+	golden(t, "query_hybrid", searchRequest("imyrag", f, idx, val, dense, p.Candidates))
+	golden(t, "query_lexical", searchRequest("imyrag", f, idx, val, nil, p.Candidates))
+	golden(t, "query_dense", searchRequest("imyrag", f, nil, nil, dense, p.Candidates))
 }
 
 // The traps of the client library and of Qdrant's defaults, pinned.
 func TestRequestInvariants(t *testing.T) {
 	p, _ := retrieval.Prepare(retrieval.Query{Text: "sandlåda", Limit: 7})
-	req := queryRequest("c", searchFilter(p.Filter), []uint32{1}, []float32{1}, []float32{1}, p.Fusion, true, p.Candidates)
-	if k := req.GetQuery().GetRrf().GetK(); k != 60 {
-		t.Errorf("RRF k = %d, want 60 (the server's default is 2)", k)
+	req := searchRequest("c", searchFilter(p.Filter), []uint32{1}, []float32{1}, []float32{1}, p.Candidates)
+	if len(req.GetQueryPoints()) != 2 {
+		t.Fatalf("%d queries, want the two legs", len(req.GetQueryPoints()))
 	}
-	for _, pf := range req.GetPrefetch() {
-		if pf.GetLimit() < uint64(p.Limit) || pf.GetLimit() < req.GetLimit() {
-			t.Errorf("prefetch limit %d < main limit %d", pf.GetLimit(), req.GetLimit())
+	for i, q := range req.GetQueryPoints() {
+		if q.GetLimit() < uint64(p.Limit) {
+			t.Errorf("leg %d: limit %d < %d hits", i, q.GetLimit(), p.Limit)
 		}
-		if pf.GetFilter() == nil {
-			t.Error("a prefetch without the filter")
+		if q.GetFilter() == nil {
+			t.Errorf("leg %d without the filter", i)
+		}
+		if want := []string{sparseName, denseName}[i]; q.GetUsing() != want {
+			t.Errorf("leg %d uses %q, want %q", i, q.GetUsing(), want)
+		}
+		if got := q.GetWithPayload().GetInclude().GetFields(); !cmp.Equal(got, hitFields) {
+			t.Errorf("leg %d returns %v, want the hit fields %v", i, got, hitFields)
 		}
 	}
 	// Arbitrary text, odd runes and empty lists encode without panicking.
@@ -180,6 +185,63 @@ func TestRequestInvariants(t *testing.T) {
 	entries[0].Chunk.Text = strings.Repeat("å", 3) + "\u2028"
 	if pt := chunkPoint(doc, "v", entries[0], "h", DefaultBM25, nil); pt.GetPayload()["heading_path"].GetListValue() == nil {
 		t.Error("an empty heading path is not an empty list")
+	}
+}
+
+func scored(ids ...string) []*qdrant.ScoredPoint {
+	out := make([]*qdrant.ScoredPoint, len(ids))
+	for i, id := range ids {
+		out[i] = &qdrant.ScoredPoint{Id: qdrant.NewIDUUID(id), Payload: map[string]*qdrant.Value{"chunk_id": vStr(id)}}
+	}
+	return out
+}
+
+// fuse is the embedded engine's formula: weight/(k+rank), rank from 1
+// (Qdrant's own RRF ranks from 0 and weights the rank instead).
+func TestFuse(t *testing.T) {
+	got := fuse(60, leg{weight: 1, pts: scored("a", "b", "c")})
+	for i, c := range got {
+		if want := 1 / (60 + float64(i+1)); c.score != want || c.bestRank != i+1 {
+			t.Errorf("one leg, rank %d: score %v, best rank %d; want %v", i+1, c.score, c.bestRank, want)
+		}
+	}
+	got = fuse(60, leg{weight: 2, pts: scored("a", "b")}, leg{weight: 1, pts: scored("b", "c", "a")})
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.point.GetId().GetUuid())
+	}
+	// a: 2/61 + 1/63; b: 2/62 + 1/61; c: 1/62.
+	if diff := cmp.Diff([]string{"a", "b", "c"}, ids); diff != "" {
+		t.Errorf("weighted fusion order (-want +got):\n%s", diff)
+	}
+	if want := 2.0/61 + 1.0/63; abs64(got[0].score-want) > 1e-12 {
+		t.Errorf("a's score %v, want %v", got[0].score, want)
+	}
+	// x and y tie (1/61 + 1/62, best rank 1): the smaller chunk ID first.
+	got = fuse(60, leg{weight: 1, pts: scored("y", "x")}, leg{weight: 1, pts: scored("x", "y")}, leg{weight: 1, pts: scored("z")})
+	ids = ids[:0]
+	for _, c := range got {
+		ids = append(ids, c.point.GetId().GetUuid())
+	}
+	if diff := cmp.Diff([]string{"x", "y", "z"}, ids); diff != "" {
+		t.Errorf("tie order (-want +got):\n%s", diff)
+	}
+}
+
+// Collection metadata numbers read back whether the server returns them
+// as doubles or as integers.
+func TestParseMeta(t *testing.T) {
+	info := &qdrant.CollectionInfo{Config: &qdrant.CollectionConfig{
+		Params: &qdrant.CollectionParams{VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{
+			denseName: {Size: 4, Distance: qdrant.Distance_Cosine}})},
+		Metadata: map[string]*qdrant.Value{"imyrag_schema": qdrant.NewValueInt(1), "bm25_avg_len": qdrant.NewValueInt(90),
+			"bm25_k1": qdrant.NewValueDouble(1.2)}}}
+	m, err := parseMeta(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Dim != 4 || m.BM25.AvgLen != 90 || m.BM25.K1 != 1.2 || m.BM25.B != DefaultBM25.B {
+		t.Errorf("parseMeta = %+v", m)
 	}
 }
 
@@ -282,6 +344,34 @@ func TestRetry(t *testing.T) {
 	err = s.do(context.Background(), "op", func(context.Context) error { return status.Error(codes.InvalidArgument, "bad") })
 	if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrAuth) {
 		t.Fatalf("invalid argument classified as %v", err)
+	}
+	// NotFound is Qdrant's answer for a missing collection, not for a
+	// missing document.
+	err = s.do(context.Background(), "op", func(context.Context) error {
+		return status.Error(codes.NotFound, "Not found: Collection `imyrag` doesn't exist!")
+	})
+	if !errors.Is(err, ErrNoIndex) || errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("NotFound classified as %v, want ErrNoIndex", err)
+	}
+	// A create whose first attempt timed out after the server made the
+	// collection succeeds on the retry's AlreadyExists; a first
+	// AlreadyExists is an error.
+	calls = 0
+	err = s.do(context.Background(), "create", idempotentCreate(func(context.Context) error {
+		calls++
+		if calls == 1 {
+			return status.Error(codes.DeadlineExceeded, "slow")
+		}
+		return status.Error(codes.AlreadyExists, "Wrong input: Collection `x` already exists!")
+	}))
+	if err != nil || calls != 2 {
+		t.Fatalf("retried create: %v after %d calls, want success after 2", err, calls)
+	}
+	err = s.do(context.Background(), "create", idempotentCreate(func(context.Context) error {
+		return status.Error(codes.AlreadyExists, "exists")
+	}))
+	if err == nil {
+		t.Fatal("a first AlreadyExists was taken for success")
 	}
 }
 

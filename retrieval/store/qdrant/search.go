@@ -17,11 +17,11 @@ import (
 	"github.com/imy/imyrag/retrieval/store"
 )
 
-// Engine searches a Qdrant store with the Query API: a sparse prefetch
-// (our BM25 terms) and a dense prefetch, each with the filter, fused by
-// RRF with an explicit k (60 by default, as the embedded engine) and, on
-// servers ≥ 1.17, the legs' weights; lexical alone when the index or the
-// query has no vector. It implements retrieval.Searcher. Compared with
+// Engine searches a Qdrant store with the Query API: a sparse query (our
+// BM25 terms) and a dense query, each with the filter, in one batch, fused
+// here by the embedded engine's reciprocal-rank fusion (k and the legs'
+// weights of retrieval.Fusion; see fuse); lexical alone when the index or
+// the query has no vector. It implements retrieval.Searcher. Compared with
 // the embedded engine it lacks the quoted-phrase boost and approximates
 // the exact-reference boost with sparse reference terms (sparse.go). It
 // adds the same synonyms as the embedded engine (retrieval.ExpandQuery,
@@ -126,46 +126,44 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 	if qvec != nil {
 		res.Legs = append(res.Legs, "dense")
 	}
-	if !e.s.weightedRRF() && qvec != nil && sIdx != nil && q.Fusion.LexicalWeight != q.Fusion.DenseWeight {
-		res.Notes = append(res.Notes, "fusion weights ignored: the Qdrant server is older than 1.17")
-	}
-	reqs := []*qdrant.QueryPoints{queryRequest(e.s.coll, f, sIdx, sVal, qvec, q.Fusion, e.s.weightedRRF(), q.Candidates)}
-	if sIdx != nil && qvec != nil {
-		// The legs alone, in the same round trip, for each hit's ranks.
-		reqs = append(reqs, legRequest(e.s.coll, f, qdrant.NewQuerySparse(sIdx, sVal), sparseName, q.Candidates),
-			legRequest(e.s.coll, f, qdrant.NewQueryDense(qvec), denseName, q.Candidates))
-	}
+	// Each leg is one query of a batch (one round trip); the fusion is
+	// made here, with the embedded engine's formula (see fuse).
+	req := searchRequest(e.s.coll, f, sIdx, sVal, qvec, q.Candidates)
 	var batch []*qdrant.BatchResult
 	if err := e.s.do(ctx, "query", func(ctx context.Context) error {
 		var err error
-		batch, err = e.s.client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: e.s.coll, QueryPoints: reqs})
+		batch, err = e.s.client.QueryBatch(ctx, req)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	if len(batch) != len(reqs) {
-		return nil, fmt.Errorf("qdrant query: %d results for %d queries", len(batch), len(reqs))
+	if len(batch) != len(req.QueryPoints) {
+		return nil, fmt.Errorf("qdrant query: %d results for %d queries", len(batch), len(req.QueryPoints))
 	}
-	fusedList := batch[0].GetResult()
 	lexRank, lexScore, denseRank := map[string]int{}, map[string]float64{}, map[string]int{}
-	switch {
-	case len(batch) == 3:
-		ranks(batch[1].GetResult(), lexRank, lexScore)
-		ranks(batch[2].GetResult(), denseRank, nil)
-	case sIdx != nil:
-		ranks(fusedList, lexRank, lexScore)
-	default:
-		ranks(fusedList, denseRank, nil)
+	var legs []leg
+	i := 0
+	if sIdx != nil {
+		pts := batch[i].GetResult()
+		ranks(pts, lexRank, lexScore)
+		legs = append(legs, leg{weight: q.Fusion.LexicalWeight, pts: pts})
+		i++
 	}
+	if qvec != nil {
+		pts := batch[i].GetResult()
+		ranks(pts, denseRank, nil)
+		legs = append(legs, leg{weight: q.Fusion.DenseWeight, pts: pts})
+	}
+	fusedList := fuse(q.Fusion.K, legs...)
 	live, err := e.s.liveVersions(ctx, docIDsOf(fusedList))
 	if err != nil {
 		return nil, err
 	}
 	// Live versions only, then the per-document cap.
 	perDoc := map[string]int{}
-	var picked []*qdrant.ScoredPoint
+	var picked []candidate
 	for _, p := range fusedList {
-		pl := payload(p.GetPayload())
+		pl := payload(p.point.GetPayload())
 		d := pl.str("doc_id")
 		if v, ok := live[d]; !ok || v != pl.str("version") {
 			continue
@@ -196,6 +194,58 @@ func (e *Engine) Search(ctx context.Context, query retrieval.Query) (*retrieval.
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// leg is one leg's result, best first, and its weight in the fusion.
+type leg struct {
+	weight float64
+	pts    []*qdrant.ScoredPoint
+}
+
+// candidate is a fused result: the point (with the hit fields of its
+// payload), its fused score and its best rank in any leg.
+type candidate struct {
+	point    *qdrant.ScoredPoint
+	score    float64
+	bestRank int
+}
+
+// GetPayload makes candidates readable by docIDsOf.
+func (c candidate) GetPayload() map[string]*qdrant.Value { return c.point.GetPayload() }
+
+// fuse is the embedded engine's reciprocal-rank fusion (retrieval.Fuse):
+// a point's score is the sum over legs of weight/(k+rank), rank from 1,
+// summed largest first; ties go to the better best rank, then to the
+// smaller chunk ID, so the order is deterministic. It is computed here,
+// over the legs' own results, rather than by Qdrant's RRF query: the
+// server ranks from 0 (its k is the embedded engine's k+1) and applies a
+// weight to the rank, 1/(k + (rank+1)/weight - 1), not to the score, so
+// no k and weights sent to it reproduce the tuned ranking; and its weights
+// need a 1.17 server (1.16 ignores the field).
+func fuse(k float64, legs ...leg) []candidate {
+	// The key breaks ties by chunk ID and keeps two versions of one chunk
+	// apart.
+	key := func(p *qdrant.ScoredPoint) string {
+		return payload(p.GetPayload()).str("chunk_id") + "\x00" + p.GetId().GetUuid()
+	}
+	points := map[string]*qdrant.ScoredPoint{}
+	ranked := make([]retrieval.Ranked[string], len(legs))
+	for i, l := range legs {
+		ranked[i].Weight = l.weight
+		for _, p := range l.pts {
+			id := key(p)
+			if _, ok := points[id]; !ok {
+				points[id] = p
+			}
+			ranked[i].IDs = append(ranked[i].IDs, id)
+		}
+	}
+	fused := retrieval.Fuse(k, ranked...)
+	out := make([]candidate, len(fused))
+	for i, f := range fused {
+		out[i] = candidate{point: points[f.ID], score: f.Score, bestRank: f.BestRank}
+	}
+	return out
 }
 
 func ranks(pts []*qdrant.ScoredPoint, rank map[string]int, score map[string]float64) {
@@ -286,11 +336,11 @@ func bm25IDF(n, df uint64) float64 {
 // fill loads the picked chunks with their payload (and vectors, for the
 // hits' cosine) and their neighbours of the same live version, and builds
 // the hits.
-func (e *Engine) fill(ctx context.Context, res *retrieval.Result, picked []*qdrant.ScoredPoint, live map[string]string,
+func (e *Engine) fill(ctx context.Context, res *retrieval.Result, picked []candidate, live map[string]string,
 	lexRank map[string]int, lexScore map[string]float64, denseRank map[string]int, qvec []float32, nb int) error {
 	ids := make([]string, len(picked))
 	for i, p := range picked {
-		ids[i] = p.GetId().GetUuid()
+		ids[i] = p.point.GetId().GetUuid()
 	}
 	pts, err := e.s.get(ctx, "load hits", ids, qdrant.NewWithPayload(true), qvec != nil)
 	if err != nil {
@@ -304,7 +354,7 @@ func (e *Engine) fill(ctx context.Context, res *retrieval.Result, picked []*qdra
 	if nb > 0 {
 		var should []*qdrant.Condition
 		for _, p := range picked {
-			pl := payload(p.GetPayload())
+			pl := payload(p.point.GetPayload())
 			o := float64(pl.int("ordinal"))
 			should = append(should, qdrant.NewFilterAsCondition(filterOf(
 				qdrant.NewMatchKeyword("doc_id", pl.str("doc_id")), qdrant.NewMatchKeyword("version", pl.str("version")),
@@ -321,19 +371,16 @@ func (e *Engine) fill(ctx context.Context, res *retrieval.Result, picked []*qdra
 		}
 	}
 	for _, sp := range picked {
-		p, ok := byID[sp.GetId().GetUuid()]
+		id := sp.point.GetId().GetUuid()
+		p, ok := byID[id]
 		if !ok {
 			continue // deleted since the query
 		}
 		pl := payload(p.GetPayload())
 		c := pl.chunk()
-		id := sp.GetId().GetUuid()
-		h := retrieval.Hit{Rank: len(res.Hits) + 1, Score: float64(sp.GetScore()), Chunk: c,
+		h := retrieval.Hit{Rank: len(res.Hits) + 1, Score: sp.score, Chunk: c,
 			Document: retrieval.DocRef{ID: c.DocID, Title: pl.str("title"), Kind: imyrag.Kind(pl.str("kind")), Date: pl.str("date")},
 			Lexical:  lexScore[id], LexicalRank: lexRank[id], DenseRank: denseRank[id]}
-		if len(res.Legs) == 1 && res.Legs[0] == "lexical" {
-			h.Score = lexScore[id]
-		}
 		if v := denseOf(p.GetVectors()); qvec != nil && v != nil {
 			var dot float64
 			for j := range qvec {

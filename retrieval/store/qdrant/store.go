@@ -571,23 +571,33 @@ func (s *Store) PutVectors(ctx context.Context, spec store.EmbeddingSpec, vs []s
 	}
 	slices.Sort(hashes)
 	for i := 0; i < len(hashes); i += batchSize {
-		pts, err := s.scroll(ctx, "find chunks of vectors", filterOf(isType(typeChunk),
-			qdrant.NewMatchKeywords("embed_hash", hashes[i:min(i+batchSize, len(hashes))]...)), qdrant.NewWithPayloadInclude("embed_hash"), false)
+		batch := hashes[i:min(i+batchSize, len(hashes))]
+		err := s.putVectors(ctx, batch, unit)
+		if errors.Is(err, ErrNoIndex) {
+			// UpdateVectors answers NotFound for a point deleted since the
+			// scroll (a concurrent re-ingest); find the points again.
+			err = s.putVectors(ctx, batch, unit)
+		}
 		if err != nil {
-			return fmt.Errorf("put vectors: %w", err)
-		}
-		if len(pts) == 0 {
-			continue // re-ingested meanwhile: dropped
-		}
-		req := updateVectorsRequest(s.coll, pts, unit)
-		if err := s.do(ctx, "update vectors", func(ctx context.Context) error {
-			_, err := s.client.UpdateVectors(ctx, req)
-			return err
-		}); err != nil {
 			return fmt.Errorf("put vectors: %w", err)
 		}
 	}
 	return nil
+}
+
+// putVectors writes the vectors of one batch of embed hashes into the
+// chunk points that have them.
+func (s *Store) putVectors(ctx context.Context, hashes []string, unit map[string][]float32) error {
+	pts, err := s.scroll(ctx, "find chunks of vectors", filterOf(isType(typeChunk), qdrant.NewMatchKeywords("embed_hash", hashes...)),
+		qdrant.NewWithPayloadInclude("embed_hash"), false)
+	if err != nil || len(pts) == 0 {
+		return err // none: re-ingested meanwhile, dropped
+	}
+	req := updateVectorsRequest(s.coll, pts, unit)
+	return s.do(ctx, "update vectors", func(ctx context.Context) error {
+		_, err := s.client.UpdateVectors(ctx, req)
+		return err
+	})
 }
 
 func updateVectorsRequest(coll string, pts []*qdrant.RetrievedPoint, unit map[string][]float32) *qdrant.UpdatePointVectors {
