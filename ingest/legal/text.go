@@ -12,13 +12,6 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-func lowerASCII(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
-}
-
 // letterBefore reports whether the rune that ends at i is a letter.
 func letterBefore(s string, i int) bool {
 	if i <= 0 || i > len(s) {

@@ -26,9 +26,8 @@ func isURLLine(s string) bool {
 // footnoter finds the footnotes at the foot of each segment and marks their
 // references in the body text above them.
 type footnoter struct {
-	last  int             // number of the last footnote found
-	hyph  map[string]bool // hyphenated words of the document
-	pages bool            // the segments are real pages
+	last int             // number of the last footnote found
+	hyph map[string]bool // hyphenated words of the document
 }
 
 // footArea is the footnote area of a segment: the footnotes and the link

@@ -36,11 +36,6 @@ func IsStopword(word string) bool {
 	return false
 }
 
-func isStopword(lower []byte) bool {
-	_, ok := stopwords[string(lower)]
-	return ok
-}
-
 // Stem returns the stem of a lowercase Swedish word. It is the one stemming
 // function for documents, queries and compound parts.
 //
