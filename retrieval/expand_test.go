@@ -140,7 +140,7 @@ func TestExpandQueryMatchesEngine(t *testing.T) {
 	e := synonymEngine(t, 0.5, 2)
 	for _, q := range []string{"avgörs", "medgivande", "dispens från förordningen", "medgivande undantag", "och", "SFS 2018:218", "dispensansökan"} {
 		want := search(t, e, retrieval.Query{Text: q})
-		terms, exp, _, err := retrieval.ExpandQuery(context.Background(), a, q, legal.Extract(q),
+		terms, exp, err := retrieval.ExpandQuery(context.Background(), a, q, legal.Extract(q),
 			retrieval.Options{SynonymWeight: 0.5, MaxSynonyms: 2, Synonyms: synonymTable(t)}, count)
 		if err != nil {
 			t.Fatal(err)

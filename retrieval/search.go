@@ -101,27 +101,27 @@ func QueryTerms(a *analyze.Analyzer, text string, refs imyrag.Metadata) []lexica
 // the candidates are asked for in one call to df, which returns each
 // one's document frequency in the index (0: absent), so that a store
 // that counts remotely can count them all at once. It returns the terms
-// (the question's, then the synonyms), the expansions and df's counts.
+// (the question's, then the synonyms) and the expansions.
 func ExpandQuery(ctx context.Context, a *analyze.Analyzer, text string, refs imyrag.Metadata, opts Options,
-	df func(ctx context.Context, terms []string) ([]uint64, error)) ([]lexical.QueryTerm, []Expansion, map[string]uint64, error) {
+	df func(ctx context.Context, terms []string) ([]uint64, error)) ([]lexical.QueryTerm, []Expansion, error) {
 	opts = opts.withDefaults()
 	e := Engine{analyzer: a, opts: opts}
 	terms, words := e.analyzeQuery(text, refs)
 	cands := candidates(terms, words, opts)
 	if len(cands) == 0 {
-		return terms, nil, nil, nil
+		return terms, nil, nil
 	}
 	n, err := df(ctx, cands)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if len(n) != len(cands) {
-		return nil, nil, nil, fmt.Errorf("expand query: %d counts for %d synonyms", len(n), len(cands))
+		return nil, nil, fmt.Errorf("expand query: %d counts for %d synonyms", len(n), len(cands))
 	}
 	counts := make(map[string]uint64, len(cands))
 	for i, c := range cands {
 		counts[c] = n[i]
 	}
 	extra, exp := expand(terms, words, opts, func(t string) bool { return counts[t] > 0 })
-	return append(terms, extra...), exp, counts, nil
+	return append(terms, extra...), exp, nil
 }

@@ -259,8 +259,9 @@ func ranks(pts []*qdrant.ScoredPoint, rank map[string]int, score map[string]floa
 }
 
 // analyzeQuery returns the query's terms (the question's, then the
-// synonyms retrieval.ExpandQuery adds with the default options) and sets res's Terms, IDF and Expansions. The counts
-// behind the IDF and the synonyms' filter are made in one concurrent round.
+// synonyms retrieval.ExpandQuery adds with the default options) and sets
+// res's Terms, IDF and Expansions. The counts behind the IDF and the
+// synonyms' filter are made in one concurrent round.
 func (e *Engine) analyzeQuery(ctx context.Context, q retrieval.Prepared, res *retrieval.Result) ([]lexical.QueryTerm, error) {
 	qterms := retrieval.QueryTerms(e.a, q.Text, q.Refs)
 	df := map[string]uint64{}
@@ -281,7 +282,7 @@ func (e *Engine) analyzeQuery(ctx context.Context, q retrieval.Prepared, res *re
 		total = all
 		return n[len(qterms):], nil
 	}
-	terms, exp, _, err := retrieval.ExpandQuery(ctx, e.a, q.Text, q.Refs, retrieval.Options{}, count)
+	terms, exp, err := retrieval.ExpandQuery(ctx, e.a, q.Text, q.Refs, retrieval.Options{}, count)
 	if err != nil {
 		return nil, err
 	}
